@@ -226,12 +226,16 @@ func (r *Result) Validate() error {
 	if r.ValueType != "" && !r.ValueType.Valid() {
 		p.Add("value_type", "must be one of numeric, text, coded")
 	}
-	if r.Status != ResultCancelled && p.Required("value", r.Value) {
+	switch {
+	case strings.TrimSpace(r.Value) == "":
+		if r.Status != ResultCancelled {
+			p.Add("value", "is required unless status is cancelled")
+		}
+	case len(r.Value) > 65536:
 		p.MaxLen("value", r.Value, 65536)
-		if r.ValueType == ValueNumeric {
-			if _, _, ok := ParseNumericValue(r.Value); !ok {
-				p.Add("value", "must be a decimal number, optionally prefixed with < or >")
-			}
+	case r.ValueType == ValueNumeric:
+		if _, _, ok := ParseNumericValue(r.Value); !ok {
+			p.Add("value", "must be a decimal number, optionally prefixed with < or >")
 		}
 	}
 	p.UCUM("unit", r.Unit)

@@ -51,6 +51,12 @@ func TestResultValidate(t *testing.T) {
 			r.Status, r.Value, r.VerifiedBy, r.VerifiedAt = ResultCancelled, "", "", time.Time{}
 		}, nil},
 		{"no routing hints", func(r *Result) { r.CustomerID, r.Tier = "", "" }, nil},
+		{"cancelled keeps a note as text", func(r *Result) {
+			r.Status, r.ValueType, r.Value, r.VerifiedBy, r.VerifiedAt = ResultCancelled, ValueText, "haemolysed", "", time.Time{}
+		}, nil},
+		{"cancelled numeric value still parses", func(r *Result) {
+			r.Status, r.Value, r.VerifiedBy, r.VerifiedAt = ResultCancelled, "n/a", "", time.Time{}
+		}, []string{"value"}},
 
 		{"missing accession number", func(r *Result) { r.AccessionNumber = "" }, []string{"accession_number"}},
 		{"bad accession number", func(r *Result) { r.AccessionNumber = "ACC/1" }, []string{"accession_number"}},

@@ -143,8 +143,11 @@ func (t *Test) Validate() error {
 		p.Add("unit", "is required for numeric tests (UCUM \"1\" when unitless)")
 	}
 	p.UCUM("unit", t.Unit)
+	// Limits are judged only against a known value type: a missing one is
+	// reported once, on value_type, not again on every limit.
+	limitsAllowed := numeric || !t.ValueType.Valid()
 	for i, r := range t.ReferenceRanges {
-		r.validate(&p, elem("reference_ranges", i), numeric)
+		r.validate(&p, elem("reference_ranges", i), limitsAllowed)
 		for j := range i {
 			if sameBand(r, t.ReferenceRanges[j]) {
 				p.Add(elem("reference_ranges", i), "has the same sex and age bounds as %s", elem("reference_ranges", j))
@@ -158,7 +161,7 @@ func (t *Test) Validate() error {
 	return p.Err()
 }
 
-func (r ReferenceRange) validate(p *Problems, path string, numeric bool) {
+func (r ReferenceRange) validate(p *Problems, path string, limitsAllowed bool) {
 	if r.Sex != "" {
 		p.OneOf(path+".sex", r.Sex, "F", "M")
 	}
@@ -182,7 +185,7 @@ func (r ReferenceRange) validate(p *Problems, path string, numeric bool) {
 		if l.v == nil {
 			continue
 		}
-		if !numeric {
+		if !limitsAllowed {
 			p.Add(path+l.name, "is only allowed for numeric tests")
 			finite = false
 		} else if math.IsNaN(*l.v) || math.IsInf(*l.v, 0) {

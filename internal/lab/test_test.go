@@ -71,6 +71,7 @@ func TestTestValidate(t *testing.T) {
 		{"unknown specimen type", validTest, func(t *Test) { t.SpecimenType = "blood" }, []string{"specimen_type"}},
 		{"missing value type", qualitativeTest, func(t *Test) { t.ValueType = "" }, []string{"value_type"}},
 		{"unknown value type", qualitativeTest, func(t *Test) { t.ValueType = "boolean" }, []string{"value_type"}},
+		{"missing value type is reported once", validTest, func(t *Test) { t.ValueType = "" }, []string{"value_type"}},
 		{"numeric without unit", validTest, func(t *Test) { t.Unit = "" }, []string{"unit"}},
 		{"unit with space", validTest, func(t *Test) { t.Unit = "mmol per L" }, []string{"unit"}},
 		{"unit non-ASCII", validTest, func(t *Test) { t.Unit = "µmol/L" }, []string{"unit"}},
