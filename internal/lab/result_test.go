@@ -366,6 +366,7 @@ func TestParseNumericValue(t *testing.T) {
 		{"4.2 ", "", 0, false},
 		{"<  1", "", 0, false},
 		{">=1", "", 0, false},
+		{strings.Repeat("9", 400), "", 0, false}, // overflows float64
 	} {
 		t.Run(tc.in, func(t *testing.T) {
 			t.Parallel()
