@@ -37,7 +37,8 @@ type Config struct {
 
 	DatabaseURL string `name:"database-url" secret:"true" help:"postgres://... for PostgreSQL; empty uses SQLite at <data-dir>/imp.db"`
 
-	AdminKey string `name:"admin-key" secret:"true" help:"admin API key to install on start (for automation); otherwise one is generated on first start and printed once"`
+	AdminKey  string `name:"admin-key" secret:"true" help:"admin API key to install on start (for automation); otherwise one is generated on first start and printed once"`
+	KeyPepper string `name:"key-pepper" secret:"true" help:"server-side secret mixed into API key hashes; keep it outside the database"`
 
 	Consumers        []string      `name:"consumers" help:"consumers to enable in addition to the defaults (e.g. the scaled-to-zero ones)"`
 	DisableConsumers []string      `name:"disable-consumers" help:"consumers to disable"`

@@ -43,6 +43,9 @@ type Tx interface {
 	// those that were not processed before. Only claimed ids may take
 	// effect: redelivered ones are skipped.
 	Claim(ctx context.Context, consumer string, ids []string) (fresh map[string]bool, err error)
+	// Unclaim removes claims made in this transaction for messages whose
+	// handling failed, so a later retry or re-push can process them.
+	Unclaim(ctx context.Context, consumer string, ids []string) error
 	// UpsertCustomers applies each customer whose version is newer than
 	// the stored one and reports which ids were applied.
 	UpsertCustomers(ctx context.Context, cs []lab.Customer) (applied map[string]bool, err error)

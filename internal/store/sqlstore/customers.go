@@ -29,6 +29,24 @@ func (t *txn) Claim(ctx context.Context, consumer string, ids []string) (map[str
 	return fresh, nil
 }
 
+// Unclaim deletes the consumer's claims of ids.
+func (t *txn) Unclaim(ctx context.Context, consumer string, ids []string) error {
+	ids = dedupe(ids)
+	for start := 0; start < len(ids); start += chunkRows {
+		chunk := ids[start:min(start+chunkRows, len(ids))]
+		args := make([]any, 0, len(chunk)+1)
+		args = append(args, consumer)
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		q := `DELETE FROM processed_messages WHERE consumer = $1 AND message_id IN (` + placeholders(2, len(chunk)) + `)`
+		if _, err := t.tx.ExecContext(ctx, t.s.d.rebind(q), args...); err != nil {
+			return t.s.err("unclaim", err)
+		}
+	}
+	return nil
+}
+
 // collect runs a RETURNING query and adds every returned string to set.
 func (t *txn) collect(ctx context.Context, op, q string, args []any, set map[string]bool) error {
 	rows, err := t.tx.QueryContext(ctx, t.s.d.rebind(q), args...)

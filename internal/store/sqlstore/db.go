@@ -83,10 +83,18 @@ func (s *DB) InTx(ctx context.Context, fn func(store.Tx) error) error {
 	if err != nil {
 		return s.err("begin", err)
 	}
+	// Roll back on error and on panic, so a panicking handler cannot leak
+	// a connection holding locks.
+	done := false
+	defer func() {
+		if !done {
+			_ = tx.Rollback()
+		}
+	}()
 	if err := fn(&txn{s: s, tx: tx}); err != nil {
-		_ = tx.Rollback()
 		return err
 	}
+	done = true
 	return s.err("commit", tx.Commit())
 }
 
@@ -131,6 +139,19 @@ func values(rows, cols int) string {
 			n++
 		}
 		b.WriteByte(')')
+	}
+	return b.String()
+}
+
+// placeholders builds "$from,$from+1,..." for n parameters.
+func placeholders(from, n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('$')
+		b.WriteString(strconv.Itoa(from + i))
 	}
 	return b.String()
 }

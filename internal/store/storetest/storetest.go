@@ -261,3 +261,36 @@ func testAPIKeys(t *testing.T, s store.Store) {
 		t.Fatalf("list = %+v, %v", list, err)
 	}
 }
+
+func testUnclaim(t *testing.T, s store.Store) {
+	err := s.InTx(ctx(t), func(tx store.Tx) error {
+		if _, err := tx.Claim(ctx(t), "c", []string{"ok", "failed"}); err != nil {
+			return err
+		}
+		return tx.Unclaim(ctx(t), "c", []string{"failed"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := claim(t, s, "c", "ok", "failed")
+	if got["ok"] || !got["failed"] {
+		t.Fatalf("claim after unclaim = %v, want only failed fresh", got)
+	}
+}
+
+func testPanicRollsBack(t *testing.T, s store.Store) {
+	func() {
+		defer func() { _ = recover() }()
+		_ = s.InTx(ctx(t), func(tx store.Tx) error {
+			if _, err := tx.Claim(ctx(t), "c", []string{"m1"}); err != nil {
+				return err
+			}
+			panic("handler bug")
+		})
+	}()
+	// The store must still take writes (no leaked transaction holding the
+	// lock) and the claim must be gone.
+	if got := claim(t, s, "c", "m1"); !got["m1"] {
+		t.Fatal("claim of a panicked transaction survived")
+	}
+}

@@ -1,0 +1,85 @@
+package consumer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Handler handles a batch of messages. It marks individual failures with
+// Message.Fail; a returned error fails every message of the batch. A
+// handler must leave no effect for a message it fails.
+type Handler interface {
+	Handle(ctx context.Context, msgs []*Message) error
+}
+
+// HandlerFunc adapts a function to Handler.
+type HandlerFunc func(ctx context.Context, msgs []*Message) error
+
+// Handle calls f.
+func (f HandlerFunc) Handle(ctx context.Context, msgs []*Message) error { return f(ctx, msgs) }
+
+// Middleware wraps a handler.
+type Middleware func(Handler) Handler
+
+// Chain applies middlewares so the first is outermost.
+func Chain(h Handler, mws ...Middleware) Handler {
+	for i := len(mws) - 1; i >= 0; i-- {
+		h = mws[i](h)
+	}
+	return h
+}
+
+// permanentError marks an error that no retry can fix.
+type permanentError struct{ err error }
+
+func (e permanentError) Error() string { return e.err.Error() }
+func (e permanentError) Unwrap() error { return e.err }
+
+// Permanent marks err as permanent: the record goes straight to the DLQ.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return permanentError{err}
+}
+
+// Permanentf is fmt.Errorf marked permanent.
+func Permanentf(format string, args ...any) error { return Permanent(fmt.Errorf(format, args...)) }
+
+// IsPermanent reports whether err was marked permanent. Everything else is
+// retryable: an unclassified error is assumed to be passing (a timeout, a
+// store or receiver outage), since retrying a permanent error only costs
+// time while dead-lettering a passing one costs an operator.
+func IsPermanent(err error) bool {
+	var p permanentError
+	return errors.As(err, &p)
+}
+
+// ErrorClass names an error's class for headers and tracking.
+func ErrorClass(err error) string {
+	if IsPermanent(err) {
+		return "permanent"
+	}
+	return "retryable"
+}
+
+// failAll marks every message failed with err, keeping earlier failures.
+func failAll(msgs []*Message, err error) {
+	for _, m := range msgs {
+		if m.err == nil {
+			m.err = err
+		}
+	}
+}
+
+// pending lists messages without a failure.
+func pending(msgs []*Message) []*Message {
+	out := make([]*Message, 0, len(msgs))
+	for _, m := range msgs {
+		if m.err == nil {
+			out = append(out, m)
+		}
+	}
+	return out
+}
