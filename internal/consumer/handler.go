@@ -47,13 +47,19 @@ func Permanent(err error) error {
 // Permanentf is fmt.Errorf marked permanent.
 func Permanentf(format string, args ...any) error { return Permanent(fmt.Errorf(format, args...)) }
 
-// IsPermanent reports whether err was marked permanent. Everything else is
-// retryable: an unclassified error is assumed to be passing (a timeout, a
-// store or receiver outage), since retrying a permanent error only costs
-// time while dead-lettering a passing one costs an operator.
+// Permanent() bool lets other packages (delivery connectors, say) classify
+// their errors without importing this one.
+func (e permanentError) Permanent() bool { return true }
+
+// IsPermanent reports whether err was marked permanent: by Permanent, or by
+// any error in its chain with a Permanent() bool method returning true.
+// Everything else is retryable: an unclassified error is assumed to be
+// passing (a timeout, a store or receiver outage), since retrying a
+// permanent error only costs time while dead-lettering a passing one costs
+// an operator.
 func IsPermanent(err error) bool {
-	var p permanentError
-	return errors.As(err, &p)
+	var p interface{ Permanent() bool }
+	return errors.As(err, &p) && p.Permanent()
 }
 
 // ErrorClass names an error's class for headers and tracking.
