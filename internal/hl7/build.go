@@ -67,7 +67,7 @@ func NewMessage(code, trigger, structure string, h Header) *Message {
 	if h.Version == "" {
 		h.Version = DefaultVersion
 	}
-	m.segs = append(m.segs, "MSH"+string(d.Field)+d.EncodingCharacters())
+	m.appendSegment("MSH" + string(d.Field) + d.EncodingCharacters())
 	b := m.AddSegment("MSH")
 	b.SetValue(3, h.SendingApplication).
 		SetValue(4, h.SendingFacility).
@@ -98,7 +98,7 @@ type SegmentBuilder struct {
 // since a message has exactly one.
 func (m *Message) AddSegment(name string) *SegmentBuilder {
 	b := &SegmentBuilder{m: m, idx: -1}
-	if name == "MSH" && len(m.segs) > 0 && hasName(m.segs[0], "MSH") {
+	if name == "MSH" && len(m.segs) > 0 && hasName(m.segs[0].raw, "MSH") {
 		b.idx = 0
 		return b
 	}
@@ -110,7 +110,7 @@ func (m *Message) AddSegment(name string) *SegmentBuilder {
 		b.fail(fmt.Errorf("%w: add segments to a message created with NewMessage or Parse", ErrInvalidPath))
 		return b
 	}
-	m.segs = append(m.segs, name)
+	m.appendSegment(name)
 	b.idx = len(m.segs) - 1
 	return b
 }
@@ -180,13 +180,13 @@ func (b *SegmentBuilder) setRaw(n int, raw string) *SegmentBuilder {
 	if b.idx < 0 {
 		return b
 	}
-	seg := b.m.segs[b.idx]
+	seg := b.m.segs[b.idx].raw
 	msh := b.idx == 0 && hasName(seg, "MSH")
 	if n < 1 || msh && n <= 2 {
 		b.fail(fmt.Errorf("%w: cannot set field %d of %s", ErrInvalidPath, n, seg[:3]))
 		return b
 	}
-	if raw == "" && (Segment{raw: seg, d: b.m.delims, index: 1}).Fields() < n {
+	if raw == "" && b.m.Segment(b.idx+1).Fields() < n {
 		return b // nothing to clear; do not pad the segment with separators
 	}
 	k := n + 1
@@ -194,7 +194,7 @@ func (b *SegmentBuilder) setRaw(n int, raw string) *SegmentBuilder {
 		k = n
 	}
 	seg, lo, hi := span(seg, 0, len(seg), b.m.delims.Field, k)
-	b.m.segs[b.idx] = seg[:lo] + raw + seg[hi:]
+	b.m.replaceSegment(b.idx, seg[:lo]+raw+seg[hi:])
 	return b
 }
 

@@ -68,6 +68,41 @@ func (m *Message) Patients() []Patient {
 		spec    Specimen // OUL: the specimen that the following orders belong to
 		hasSpec bool
 	)
+	// Every slice of the result is carved from one of these, sized by a
+	// count of the segments, so grouping a result costs a handful of
+	// allocations instead of one per growing slice.
+	var (
+		orders arena[Order]
+		obs    arena[Observation]
+		notes  arena[NTE]
+		specs  arena[Specimen]
+		timing arena[TQ1]
+	)
+	{
+		var nPID, nOrd, nOBX, nNTE, nSPM, nTQ1 int
+		for i := range m.segs {
+			switch raw := m.segs[i].raw; {
+			case hasName(raw, "OBX"):
+				nOBX++
+			case hasName(raw, "NTE"):
+				nNTE++
+			case hasName(raw, "OBR"), hasName(raw, "ORC"):
+				nOrd++
+			case hasName(raw, "PID"):
+				nPID++
+			case hasName(raw, "SPM"):
+				nSPM++
+			case hasName(raw, "TQ1"):
+				nTQ1++
+			}
+		}
+		pats = make([]Patient, 0, max(nPID, 1))
+		orders.grow(nOrd + 1) // +1: observations without any OBR get an empty order
+		obs.grow(nOBX)
+		notes.grow(nNTE)
+		specs.grow(nSPM)
+		timing.grow(nTQ1)
+	}
 	patient := func() *Patient {
 		if len(pats) == 0 {
 			pats = append(pats, Patient{})
@@ -86,7 +121,7 @@ func (m *Message) Patients() []Patient {
 			return o
 		}
 		p := patient()
-		p.Orders = append(p.Orders, Order{})
+		p.Orders = orders.add(p.Orders, Order{})
 		return &p.Orders[0]
 	}
 	for seg := range m.Segments() {
@@ -106,7 +141,7 @@ func (m *Message) Patients() []Patient {
 				continue
 			}
 			p := patient()
-			p.Orders = append(p.Orders, Order{ORC: ORC{seg}})
+			p.Orders = orders.add(p.Orders, Order{ORC: ORC{seg}})
 		case "OBR":
 			at = atOrder
 			if o := lastOrder(); !oul && o != nil && o.OBR.IsZero() && !o.ORC.IsZero() &&
@@ -116,13 +151,13 @@ func (m *Message) Patients() []Patient {
 			}
 			o := Order{OBR: OBR{seg}}
 			if oul && hasSpec {
-				o.Specimens = []Specimen{spec}
+				o.Specimens = specs.add(nil, spec)
 			}
 			p := patient()
-			p.Orders = append(p.Orders, o)
+			p.Orders = orders.add(p.Orders, o)
 		case "TQ1":
 			if o := lastOrder(); o != nil {
-				o.Timing = append(o.Timing, TQ1{seg})
+				o.Timing = timing.add(o.Timing, TQ1{seg})
 			}
 		case "SPM":
 			at = atSpecimen
@@ -131,21 +166,21 @@ func (m *Message) Patients() []Patient {
 				continue
 			}
 			o := order()
-			o.Specimens = append(o.Specimens, Specimen{SPM: SPM{seg}})
+			o.Specimens = specs.add(o.Specimens, Specimen{SPM: SPM{seg}})
 		case "OBX":
-			obs := Observation{OBX: OBX{seg}}
+			ob := Observation{OBX: OBX{seg}}
 			switch {
 			case (at == atSpecimen || at == atSpecimenObs) && oul:
-				spec.Observations = append(spec.Observations, obs)
+				spec.Observations = obs.add(spec.Observations, ob)
 				at = atSpecimenObs
 			case at == atSpecimen || at == atSpecimenObs:
 				o := order()
 				sp := &o.Specimens[len(o.Specimens)-1]
-				sp.Observations = append(sp.Observations, obs)
+				sp.Observations = obs.add(sp.Observations, ob)
 				at = atSpecimenObs
 			default:
 				o := order()
-				o.Observations = append(o.Observations, obs)
+				o.Observations = obs.add(o.Observations, ob)
 				at = atOrderObs
 			}
 		case "NTE":
@@ -153,15 +188,15 @@ func (m *Message) Patients() []Patient {
 			switch at {
 			case atPatient:
 				p := patient()
-				p.Notes = append(p.Notes, n)
+				p.Notes = notes.add(p.Notes, n)
 			case atOrder, atSpecimen:
 				if o := lastOrder(); o != nil {
-					o.Notes = append(o.Notes, n)
+					o.Notes = notes.add(o.Notes, n)
 				}
 			case atOrderObs:
 				o := order()
 				ob := &o.Observations[len(o.Observations)-1]
-				ob.Notes = append(ob.Notes, n)
+				ob.Notes = notes.add(ob.Notes, n)
 			case atSpecimenObs:
 				var sp *Specimen
 				if oul {
@@ -171,9 +206,30 @@ func (m *Message) Patients() []Patient {
 					sp = &o.Specimens[len(o.Specimens)-1]
 				}
 				ob := &sp.Observations[len(sp.Observations)-1]
-				ob.Notes = append(ob.Notes, n)
+				ob.Notes = notes.add(ob.Notes, n)
 			}
 		}
 	}
 	return pats
+}
+
+// arena hands out slices that share one backing array. A slice can grow in
+// place only while it is the last one carved (groups are filled in message
+// order, so that is the usual case); otherwise add copies it out. Carved
+// slices have no spare capacity, so an append by the caller can never
+// overwrite a neighbour.
+type arena[T any] struct{ buf []T }
+
+func (a *arena[T]) grow(n int) { a.buf = make([]T, 0, n) }
+
+func (a *arena[T]) add(list []T, v T) []T {
+	n := len(a.buf)
+	if n < cap(a.buf) {
+		start := n - len(list)
+		if len(list) == 0 || start >= 0 && &a.buf[start] == &list[0] {
+			a.buf = append(a.buf, v)
+			return a.buf[start : n+1 : n+1]
+		}
+	}
+	return append(list[:len(list):len(list)], v)
 }

@@ -4,22 +4,42 @@ import (
 	"iter"
 	"log/slog"
 	"strconv"
+	"sync"
 )
 
 // Message is one parsed or constructed HL7 v2 message.
 //
 // Segments are stored as immutable strings (without terminators); values
 // read from a Message are substrings of them whenever no unescaping is
-// needed. A Message is not safe for concurrent use when any goroutine
-// modifies it; concurrent reads are safe.
+// needed, so they stay valid and unchanged whatever happens to the Message
+// later. Concurrent reads are safe; writes (Set, AddSegment and the
+// SegmentBuilder methods) must not run concurrently with anything else.
 type Message struct {
 	delims Delimiters
-	segs   []string
+	segs   []segment
 	err    error // first error recorded by a SegmentBuilder
-	// inline holds the segment index of typical messages so that parsing
+
+	// Field separator positions, built on the first field access (see
+	// index.go). Parsing does not build it, so code that only routes on MSH
+	// does not pay for it.
+	indexOnce sync.Once
+	fsPos     []uint32
+	indexed   bool // written inside indexOnce, or by writers
+
+	// inline holds the segment list of typical messages so that parsing
 	// allocates only the Message and the copy of the text.
-	inline [32]string
+	inline [24]segment
 }
+
+// segment is one segment's text and where its field separators are listed
+// in Message.fsPos.
+type segment struct {
+	raw   string
+	first uint32 // index in fsPos of the first field separator
+	n     int32  // number of field separators; -1 until indexed
+}
+
+func newSegment(raw string) segment { return segment{raw: raw, n: -1} }
 
 // Delimiters returns the message's delimiters.
 func (m *Message) Delimiters() Delimiters { return m.delims }
@@ -33,14 +53,14 @@ func (m *Message) Segment(i int) Segment {
 	if i < 1 || i > len(m.segs) {
 		return Segment{}
 	}
-	return Segment{raw: m.segs[i-1], d: m.delims, index: i}
+	return Segment{m: m, i: i}
 }
 
 // Segments iterates over all segments in order.
 func (m *Message) Segments() iter.Seq[Segment] {
 	return func(yield func(Segment) bool) {
-		for i, s := range m.segs {
-			if !yield(Segment{raw: s, d: m.delims, index: i + 1}) {
+		for i := range m.segs {
+			if !yield(Segment{m: m, i: i + 1}) {
 				return
 			}
 		}
@@ -50,8 +70,8 @@ func (m *Message) Segments() iter.Seq[Segment] {
 // All iterates over the segments named name, in order.
 func (m *Message) All(name string) iter.Seq[Segment] {
 	return func(yield func(Segment) bool) {
-		for i, s := range m.segs {
-			if hasName(s, name) && !yield(Segment{raw: s, d: m.delims, index: i + 1}) {
+		for i := range m.segs {
+			if hasName(m.segs[i].raw, name) && !yield(Segment{m: m, i: i + 1}) {
 				return
 			}
 		}
@@ -61,8 +81,8 @@ func (m *Message) All(name string) iter.Seq[Segment] {
 // Count returns the number of segments named name.
 func (m *Message) Count(name string) int {
 	n := 0
-	for _, s := range m.segs {
-		if hasName(s, name) {
+	for i := range m.segs {
+		if hasName(m.segs[i].raw, name) {
 			n++
 		}
 	}
@@ -74,11 +94,11 @@ func (m *Message) First(name string) Segment { return m.find(name, 1) }
 
 // find returns the rep-th (1-based) segment named name.
 func (m *Message) find(name string, rep int) Segment {
-	for i, s := range m.segs {
-		if hasName(s, name) {
+	for i := range m.segs {
+		if hasName(m.segs[i].raw, name) {
 			rep--
 			if rep == 0 {
-				return Segment{raw: s, d: m.delims, index: i + 1}
+				return Segment{m: m, i: i + 1}
 			}
 		}
 	}
@@ -106,8 +126,8 @@ func (m *Message) Err() error { return m.err }
 // as the standard requires, whatever terminators the input used.
 func (m *Message) Encode() []byte {
 	n := 0
-	for _, s := range m.segs {
-		n += len(s) + 1
+	for i := range m.segs {
+		n += len(m.segs[i].raw) + 1
 	}
 	return m.AppendEncode(make([]byte, 0, n))
 }
@@ -115,8 +135,8 @@ func (m *Message) Encode() []byte {
 // AppendEncode appends the encoded message to dst, for callers that reuse
 // buffers (MLLP framing).
 func (m *Message) AppendEncode(dst []byte) []byte {
-	for _, s := range m.segs {
-		dst = append(dst, s...)
+	for i := range m.segs {
+		dst = append(dst, m.segs[i].raw...)
 		dst = append(dst, '\r')
 	}
 	return dst

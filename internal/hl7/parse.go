@@ -136,7 +136,7 @@ func (m *Message) parseFrom(s string, pos, base, line int) error {
 			return &ParseError{Line: line, Offset: base + start, Code: CodeSegmentSequence,
 				Reason: "segment name must be 3 upper-case letters or digits followed by the field separator"}
 		}
-		m.segs = append(m.segs, seg)
+		m.segs = append(m.segs, newSegment(seg))
 	}
 	if len(m.segs) == 0 {
 		return &ParseError{Line: line, Offset: base + len(s), Code: CodeSegmentSequence, Reason: "message is empty; expected an MSH segment"}

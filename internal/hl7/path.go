@@ -195,8 +195,8 @@ func (m *Message) setRaw(p Path, raw string) error {
 	}
 	rep := max(p.SegmentRep, 1)
 	idx := -1
-	for i, s := range m.segs {
-		if hasName(s, p.Segment) {
+	for i := range m.segs {
+		if hasName(m.segs[i].raw, p.Segment) {
 			rep--
 			if rep == 0 {
 				idx = i
@@ -205,10 +205,10 @@ func (m *Message) setRaw(p Path, raw string) error {
 		}
 	}
 	for ; rep > 0; rep-- {
-		m.segs = append(m.segs, p.Segment)
+		m.appendSegment(p.Segment)
 		idx = len(m.segs) - 1
 	}
-	m.segs[idx] = setIn(m.segs[idx], m.delims, p, raw)
+	m.replaceSegment(idx, setIn(m.segs[idx].raw, m.delims, p, raw))
 	return nil
 }
 

@@ -94,8 +94,55 @@ func (p *parts) value() Value {
 	return Value{raw: s, d: p.d, lvl: p.lvl, ok: true}
 }
 
-// next returns the next child, unescaped.
-func (p *parts) next() string { return p.value().String() }
+// next returns the next child, unescaped. It finds the child's end, its
+// first sub-component and any escape character in one pass: decoding a
+// CWE reads up to nine children, for every OBX.
+func (p *parts) next() string {
+	if p.done {
+		return ""
+	}
+	s, d := p.rest, p.d
+	end, cut, esc := len(s), len(s), false
+	if p.lvl == levelComp {
+		for i := 0; i < len(s); i++ {
+			switch s[i] {
+			case p.sep:
+				end = i
+				goto found
+			case d.Subcomponent:
+				if cut > i {
+					cut = i
+				}
+			case d.Escape:
+				if cut > i {
+					esc = true
+				}
+			}
+		}
+	} else if p.sep != 0 {
+		for i := 0; i < len(s); i++ {
+			switch s[i] {
+			case p.sep:
+				end = i
+				goto found
+			case d.Escape:
+				esc = true
+			}
+		}
+	} else {
+		esc = strings.IndexByte(s, d.Escape) >= 0
+	}
+	p.done = true
+found:
+	if !p.done {
+		p.rest = s[end+1:]
+	}
+	leaf := s[:min(end, cut)]
+	if esc {
+		return unescape(leaf, d)
+	}
+	return leaf
+}
 
 // skip drops n children.
 func (p *parts) skip(n int) {

@@ -2,46 +2,58 @@ package hl7
 
 import "strings"
 
-// Segment is a read-only view of one segment. It is a small value that
-// references the message text; copying it is cheap. The zero Segment stands
-// for an absent segment: its fields are all absent.
+// Segment is a view of one segment of a message: a pointer and a position,
+// cheap to copy. It sees later changes made to the segment through the
+// message. The zero Segment stands for an absent segment: its fields are
+// all absent.
 type Segment struct {
-	raw   string
-	d     Delimiters
-	index int
+	m *Message
+	i int // 1-based; 0 for the zero Segment
 }
 
 // Name returns the three-character segment name, e.g. "OBX".
 func (s Segment) Name() string {
-	if len(s.raw) < 3 {
-		return s.raw
+	raw := s.Raw()
+	if len(raw) < 3 {
+		return raw
 	}
-	return s.raw[:3]
+	return raw[:3]
 }
 
 // IsZero reports whether s is the zero Segment (the segment was absent).
-func (s Segment) IsZero() bool { return s.index == 0 }
+func (s Segment) IsZero() bool { return s.m == nil }
 
 // Index returns the 1-based position of the segment in its message, or 0
 // for the zero Segment.
-func (s Segment) Index() int { return s.index }
+func (s Segment) Index() int { return s.i }
 
 // Raw returns the encoded segment without terminator.
-func (s Segment) Raw() string { return s.raw }
+func (s Segment) Raw() string {
+	if s.m == nil {
+		return ""
+	}
+	return s.m.segs[s.i-1].raw
+}
 
 // Delimiters returns the delimiters of the segment's message.
-func (s Segment) Delimiters() Delimiters { return s.d }
+func (s Segment) Delimiters() Delimiters {
+	if s.m == nil {
+		return Delimiters{}
+	}
+	return s.m.delims
+}
 
-func (s Segment) isMSH() bool { return len(s.raw) >= 4 && s.raw[:3] == "MSH" }
+func isMSH(raw string) bool { return len(raw) >= 4 && raw[:3] == "MSH" }
 
 // Fields returns the number of the last field present, in HL7 numbering
 // (so "PID|1|x" has 2 fields and "MSH|^~\&|A" has 3).
 func (s Segment) Fields() int {
-	if len(s.raw) <= 3 {
+	raw := s.Raw()
+	if len(raw) <= 3 {
 		return 0
 	}
-	n := strings.Count(s.raw, string(s.d.Field))
-	if s.isMSH() {
+	n := strings.Count(raw, string(s.m.delims.Field))
+	if isMSH(raw) {
 		n++
 	}
 	return n
@@ -51,25 +63,26 @@ func (s Segment) Fields() int {
 // separator and Field(2) the encoding characters; both are returned
 // literally, never split or unescaped.
 func (s Segment) Field(n int) Value {
-	if n < 1 || s.index == 0 {
+	if n < 1 || s.m == nil {
 		return Value{}
 	}
+	m := s.m
 	k := n // position among fs-separated elements; element 0 is the name
-	if s.isMSH() {
+	if raw := m.segs[s.i-1].raw; isMSH(raw) {
 		switch n {
 		case 1:
-			return Value{raw: s.raw[3:4], d: s.d, lvl: levelLiteral, ok: true}
+			return Value{raw: raw[3:4], d: m.delims, lvl: levelLiteral, ok: true}
 		case 2:
-			enc := s.raw[4:]
-			if i := strings.IndexByte(enc, s.d.Field); i >= 0 {
+			enc := raw[4:]
+			if i := strings.IndexByte(enc, m.delims.Field); i >= 0 {
 				enc = enc[:i]
 			}
-			return Value{raw: enc, d: s.d, lvl: levelLiteral, ok: true}
+			return Value{raw: enc, d: m.delims, lvl: levelLiteral, ok: true}
 		}
 		k = n - 1
 	}
-	raw, ok := element(s.raw, s.d.Field, k)
-	return Value{raw: raw, d: s.d, lvl: levelField, ok: ok}
+	raw, ok := m.field(s.i-1, k)
+	return Value{raw: raw, d: m.delims, lvl: levelField, ok: ok}
 }
 
 // element returns the k-th (0-based) sep-separated element of s.
@@ -137,22 +150,51 @@ func (v Value) String() string {
 	if v.lvl == levelLiteral {
 		return v.raw
 	}
-	return unescape(firstLeaf(v.raw, v.lvl, v.d), v.d)
+	leaf, esc := firstLeaf(v.raw, v.lvl, v.d)
+	if !esc {
+		return leaf
+	}
+	return unescape(leaf, v.d)
 }
 
-// firstLeaf cuts raw at the first separator of any level below lvl: the
-// first sub-component of the first component of the first repetition.
-func firstLeaf(raw string, lvl level, d Delimiters) string {
-	if lvl >= levelSub {
-		return raw
-	}
-	for i := 0; i < len(raw); i++ {
-		c := raw[i]
-		if c == d.Subcomponent || c == d.Component && lvl <= levelRep || c == d.Repetition && lvl == levelField {
-			return raw[:i]
+// firstLeaf cuts raw at the first separator of any level below lvl (the
+// first sub-component of the first component of the first repetition) and
+// reports whether that leaf contains the escape character, all in one pass
+// because this runs for nearly every value read.
+func firstLeaf(raw string, lvl level, d Delimiters) (string, bool) {
+	esc := false
+	switch lvl {
+	case levelField:
+		for i := 0; i < len(raw); i++ {
+			switch raw[i] {
+			case d.Subcomponent, d.Component, d.Repetition:
+				return raw[:i], esc
+			case d.Escape:
+				esc = true
+			}
 		}
+	case levelRep:
+		for i := 0; i < len(raw); i++ {
+			switch raw[i] {
+			case d.Subcomponent, d.Component:
+				return raw[:i], esc
+			case d.Escape:
+				esc = true
+			}
+		}
+	case levelComp:
+		for i := 0; i < len(raw); i++ {
+			switch raw[i] {
+			case d.Subcomponent:
+				return raw[:i], esc
+			case d.Escape:
+				esc = true
+			}
+		}
+	default:
+		return raw, strings.IndexByte(raw, d.Escape) >= 0
 	}
-	return raw
+	return raw, esc
 }
 
 func (v Value) sep() byte {
