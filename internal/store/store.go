@@ -15,7 +15,8 @@ var (
 	ErrUnavailable = errors.New("store unavailable")
 )
 
-// Store is IMP's state: master data, processed-message records, API keys.
+// Store is IMP's state: master data, orders and results, processed-message
+// records, message tracking, dead letters, audit, API keys.
 type Store interface {
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
@@ -32,9 +33,16 @@ type Store interface {
 	// InTx runs fn in one transaction, committed when fn returns nil.
 	InTx(ctx context.Context, fn func(Tx) error) error
 
-	Customer(ctx context.Context, id string) (lab.Customer, error)
-
+	Reads
+	Tracking
+	DeadLetters
+	Audit
+	Idempotency
 	APIKeys
+	// Prune deletes tracking rows, processed-message records, audit
+	// entries and idempotency records older than before, at most limit
+	// rows per table per call, and reports how many it deleted.
+	Prune(ctx context.Context, before time.Time, limit int) (int, error)
 }
 
 // Tx is what a consumer may do inside one transaction.
@@ -46,15 +54,201 @@ type Tx interface {
 	// Unclaim removes claims made in this transaction for messages whose
 	// handling failed, so a later retry or re-push can process them.
 	Unclaim(ctx context.Context, consumer string, ids []string) error
-	// UpsertCustomers applies each customer whose version is newer than
-	// the stored one and reports which ids were applied.
+
+	// Versioned upserts: each entity is applied only when its version is
+	// newer than the stored one; the result says which keys were applied.
 	UpsertCustomers(ctx context.Context, cs []lab.Customer) (applied map[string]bool, err error)
+	UpsertEmployees(ctx context.Context, es []lab.Employee) (applied map[string]bool, err error)
+	UpsertTests(ctx context.Context, ts []lab.Test) (applied map[string]bool, err error)
+	UpsertOrders(ctx context.Context, os []lab.Order) (applied map[string]bool, err error)
+	// ApplyResults stores results that are Newer than the stored ones
+	// (lab.Result.Newer), keyed by lab.Result.ResultKey.
+	ApplyResults(ctx context.Context, rs []lab.Result) (applied map[string]bool, err error)
+	// ApplyStatus applies status events per lab.ShouldApply and reports
+	// which events (by index) changed an order's status.
+	ApplyStatus(ctx context.Context, evs []lab.StatusEvent) (applied map[int]bool, err error)
+	// SetLISState records what the LIS said about an order.
+	SetLISState(ctx context.Context, accession string, st LISState) error
+	// OrderResults reads an order and its results inside the transaction.
+	OrderResults(ctx context.Context, accession string) (lab.Order, []lab.Result, error)
+}
+
+// LISState is an order's state at the LIS.
+type LISState struct {
+	State  string // pending, sent, rejected
+	Detail string // ACK text on rejection
+	At     time.Time
+}
+
+// OrderView is an order with its status, LIS state and results.
+type OrderView struct {
+	Order    lab.Order    `json:"order"`
+	Status   lab.Status   `json:"status"`
+	StatusAt time.Time    `json:"status_at,omitzero"`
+	LIS      LISState     `json:"lis"`
+	Results  []lab.Result `json:"results"`
+}
+
+// Reads are the API's read-backs.
+type Reads interface {
+	Customer(ctx context.Context, id string) (lab.Customer, error)
+	Employee(ctx context.Context, id string) (lab.Employee, error)
+	Test(ctx context.Context, code string) (lab.Test, error)
+	// Tests lists the catalog, ordered by code.
+	Tests(ctx context.Context) ([]lab.Test, error)
+	Order(ctx context.Context, accession string) (OrderView, error)
+	// CustomerTiers returns the tier of each known id (for ingress
+	// routing caches).
+	CustomerTiers(ctx context.Context, ids []string) (map[string]lab.Tier, error)
+}
+
+// TrackRecord is what became of one message at one consumer.
+type TrackRecord struct {
+	MessageID string            `json:"message_id"`
+	Consumer  string            `json:"consumer"`
+	Stream    string            `json:"stream"`
+	Topic     string            `json:"topic"`
+	Partition int32             `json:"partition"`
+	Offset    int64             `json:"offset"`
+	Status    string            `json:"status"` // processed, duplicate, retrying, dead, repushed, discarded
+	Attempt   int               `json:"attempt"`
+	Error     string            `json:"error,omitempty"`
+	Note      string            `json:"note,omitempty"`
+	Actor     string            `json:"actor,omitempty"` // who re-pushed or discarded
+	Keys      map[string]string `json:"keys,omitempty"`  // order, customer, test
+	At        time.Time         `json:"at"`
+	FirstAt   time.Time         `json:"first_at,omitzero"`
+}
+
+// MessageEvent is one step of a message's timeline.
+type MessageEvent struct {
+	MessageID string    `json:"message_id"`
+	Consumer  string    `json:"consumer"`
+	Status    string    `json:"status"`
+	Attempt   int       `json:"attempt"`
+	Error     string    `json:"error,omitempty"`
+	Note      string    `json:"note,omitempty"`
+	Actor     string    `json:"actor,omitempty"`
+	At        time.Time `json:"at"`
+}
+
+// MessageQuery filters tracked messages; empty fields match everything.
+type MessageQuery struct {
+	MessageID string
+	Order     string
+	Customer  string
+	Test      string
+	Stream    string
+	Consumer  string
+	Status    string
+	From, To  time.Time
+	Limit     int // default 100, at most 1000
+	// Before pages backwards: only rows updated before this time.
+	Before time.Time
+}
+
+// Tracking is message tracking.
+type Tracking interface {
+	// Track upserts each record's latest state per (message, consumer)
+	// and appends its timeline event.
+	Track(ctx context.Context, recs []TrackRecord) error
+	// Messages searches tracked messages, newest first.
+	Messages(ctx context.Context, q MessageQuery) ([]TrackRecord, error)
+	// Timeline lists a message's events, oldest first.
+	Timeline(ctx context.Context, messageID string) ([]MessageEvent, error)
+	// Activity summarises tracking per consumer since a time.
+	Activity(ctx context.Context, since time.Time) ([]ConsumerActivity, error)
+}
+
+// ConsumerActivity is one consumer's traffic since a time.
+type ConsumerActivity struct {
+	Consumer string    `json:"consumer"`
+	Total    int64     `json:"total"`
+	Failed   int64     `json:"failed"` // retrying or dead
+	Last     time.Time `json:"last,omitzero"`
+}
+
+// DeadLetter is a record in a DLQ, indexed for search and re-push.
+type DeadLetter struct {
+	MessageID  string            `json:"message_id"`
+	Consumer   string            `json:"consumer"`
+	Stream     string            `json:"stream"`
+	Topic      string            `json:"topic"` // the DLQ topic
+	Partition  int32             `json:"partition"`
+	Offset     int64             `json:"offset"`
+	ErrorClass string            `json:"error_class"`
+	Error      string            `json:"error"`
+	Attempts   int               `json:"attempts"`
+	Keys       map[string]string `json:"keys,omitempty"`
+	DeadAt     time.Time         `json:"dead_at"`
+	State      string            `json:"state"` // dead, repushed, discarded
+	Actor      string            `json:"actor,omitempty"`
+	ActedAt    time.Time         `json:"acted_at,omitzero"`
+}
+
+// DeadQuery filters dead letters.
+type DeadQuery struct {
+	Stream     string
+	Consumer   string
+	ErrorClass string
+	State      string // default "dead"
+	Order      string
+	Customer   string
+	MessageID  string
+	From, To   time.Time
+	Limit      int
+}
+
+// DeadLetters indexes DLQ records.
+type DeadLetters interface {
+	AddDeadLetters(ctx context.Context, ds []DeadLetter) error
+	DeadLetterList(ctx context.Context, q DeadQuery) ([]DeadLetter, error)
+	// SetDeadState moves dead letters (by message id and consumer) from
+	// "dead" to state (repushed, discarded); it reports how many moved.
+	SetDeadState(ctx context.Context, keys []DeadKey, state, actor string, at time.Time) (int, error)
+}
+
+// DeadKey names one dead letter.
+type DeadKey struct{ MessageID, Consumer string }
+
+// AuditEntry is one audited action.
+type AuditEntry struct {
+	ID     int64     `json:"id"`
+	Actor  string    `json:"actor"`
+	Action string    `json:"action"` // repush, discard, key.create, user.create, ...
+	Target string    `json:"target"`
+	Detail string    `json:"detail,omitempty"`
+	At     time.Time `json:"at"`
+}
+
+// Audit is the audit log.
+type Audit interface {
+	AddAudit(ctx context.Context, e AuditEntry) error
+	AuditLog(ctx context.Context, limit int, before int64) ([]AuditEntry, error)
+}
+
+// IdempotencyRecord remembers what an Idempotency-Key request produced.
+type IdempotencyRecord struct {
+	Client      string // API key id
+	Key         string
+	RequestHash []byte
+	Status      int
+	Response    []byte
+	CreatedAt   time.Time
+}
+
+// Idempotency stores Idempotency-Key outcomes.
+type Idempotency interface {
+	// PutIdempotency stores rec; if the (client, key) exists it returns
+	// the stored record and ErrConflict.
+	PutIdempotency(ctx context.Context, rec IdempotencyRecord) (IdempotencyRecord, error)
+	GetIdempotency(ctx context.Context, client, key string) (IdempotencyRecord, error)
 }
 
 // APIKey is a client's credential. The secret itself is never stored: only
 // its hash, so a database leak does not leak keys.
 type APIKey struct {
-	ID        string // public part of the key, also its lookup id
+	ID        string
 	Name      string
 	Hash      []byte
 	Scopes    []string

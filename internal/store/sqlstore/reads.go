@@ -1,0 +1,137 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/imp-health/imp/internal/lab"
+	"github.com/imp-health/imp/internal/store"
+)
+
+// doc reads one JSON document by key and decodes it into v.
+func (s *DB) doc(ctx context.Context, op, query, key string, v any) error {
+	var b []byte
+	if err := s.db.QueryRowContext(ctx, s.q(query), key).Scan(&b); err != nil {
+		return s.err(op, err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%s %s: decode: %w", op, key, err)
+	}
+	return nil
+}
+
+// Customer reads one customer.
+func (s *DB) Customer(ctx context.Context, id string) (lab.Customer, error) {
+	var c lab.Customer
+	return c, s.doc(ctx, "customer", `SELECT doc FROM customers WHERE id = $1`, id, &c)
+}
+
+// Employee reads one employee.
+func (s *DB) Employee(ctx context.Context, id string) (lab.Employee, error) {
+	var e lab.Employee
+	return e, s.doc(ctx, "employee", `SELECT doc FROM employees WHERE id = $1`, id, &e)
+}
+
+// Test reads one catalog entry.
+func (s *DB) Test(ctx context.Context, code string) (lab.Test, error) {
+	var t lab.Test
+	return t, s.doc(ctx, "test", `SELECT doc FROM tests WHERE code = $1`, code, &t)
+}
+
+// Tests lists the catalog by code.
+func (s *DB) Tests(ctx context.Context) ([]lab.Test, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT doc FROM tests ORDER BY code`)
+	if err != nil {
+		return nil, s.err("tests", err)
+	}
+	defer rows.Close()
+	var out []lab.Test
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			return nil, s.err("tests", err)
+		}
+		var t lab.Test
+		if err := json.Unmarshal(b, &t); err != nil {
+			return nil, fmt.Errorf("decode test: %w", err)
+		}
+		out = append(out, t)
+	}
+	return out, s.err("tests", rows.Err())
+}
+
+// Order reads an order with its status, LIS state and results. An order
+// known only from status events or results (not yet received itself) is
+// still returned, with an empty order document.
+func (s *DB) Order(ctx context.Context, accession string) (store.OrderView, error) {
+	v := store.OrderView{Order: lab.Order{AccessionNumber: accession}}
+	var doc []byte
+	var lisAt int64
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT doc, lis_state, lis_detail, lis_at FROM orders WHERE accession = $1`), accession).
+		Scan(&doc, &v.LIS.State, &v.LIS.Detail, &lisAt)
+	found := err == nil
+	switch {
+	case err == nil:
+		if err := json.Unmarshal(doc, &v.Order); err != nil {
+			return v, fmt.Errorf("decode order %s: %w", accession, err)
+		}
+		v.LIS.At = fromMicros(lisAt)
+	case !errors.Is(s.err("order", err), store.ErrNotFound):
+		return v, s.err("order", err)
+	}
+	var st string
+	var at int64
+	err = s.db.QueryRowContext(ctx, s.q(`SELECT status, status_at FROM order_status WHERE accession = $1`), accession).Scan(&st, &at)
+	switch {
+	case err == nil:
+		v.Status, v.StatusAt, found = lab.Status(st), fromMicros(at), true
+	case !errors.Is(s.err("status", err), store.ErrNotFound):
+		return v, s.err("status", err)
+	default:
+		v.Status = v.Order.Status
+	}
+	v.Results, err = queryResults(ctx, s.db, s, accession)
+	if err != nil {
+		return v, err
+	}
+	if !found && len(v.Results) == 0 {
+		return v, fmt.Errorf("order %s: %w", accession, store.ErrNotFound)
+	}
+	if v.Results == nil {
+		v.Results = []lab.Result{}
+	}
+	return v, nil
+}
+
+// CustomerTiers reads the tiers of known customers.
+func (s *DB) CustomerTiers(ctx context.Context, ids []string) (map[string]lab.Tier, error) {
+	out := make(map[string]lab.Tier, len(ids))
+	ids = dedupe(ids)
+	for start := 0; start < len(ids); start += chunkRows {
+		chunk := ids[start:min(start+chunkRows, len(ids))]
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		rows, err := s.db.QueryContext(ctx, s.d.rebind(`SELECT id, tier FROM customers WHERE id IN (`+placeholders(1, len(chunk))+`)`), args...)
+		if err != nil {
+			return nil, s.err("customer tiers", err)
+		}
+		for rows.Next() {
+			var id, tier string
+			if err := rows.Scan(&id, &tier); err != nil {
+				rows.Close()
+				return nil, s.err("customer tiers", err)
+			}
+			out[id] = lab.Tier(tier)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, s.err("customer tiers", err)
+		}
+	}
+	return out, nil
+}
