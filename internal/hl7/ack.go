@@ -1,6 +1,7 @@
 package hl7
 
 import (
+	"bytes"
 	"errors"
 	"strconv"
 	"strings"
@@ -174,7 +175,7 @@ func ACK(in *Message, code AckCode, opts ...AckOption) *Message {
 func ACKForError(data []byte, err error) *Message {
 	in, herr := ParseHeader(data)
 	if herr != nil {
-		in = nil
+		in = salvageHeader(data)
 	}
 	detail := ErrorDetail{Code: CodeApplicationInternal, Severity: SeverityError}
 	if err != nil {
@@ -195,6 +196,51 @@ func ACKForError(data []byte, err error) *Message {
 		}
 	}
 	return ACK(in, AR, WithError(detail))
+}
+
+// salvageHeader reads what it can from a first line that starts like an
+// MSH but whose encoding characters are unusable: with only the field
+// separator known, the identifying fields are taken up to the first
+// standard component separator, so the sender can still match the ACK to
+// its message by MSA-2. It returns nil when even that is impossible.
+func salvageHeader(data []byte) *Message {
+	line := data
+	if len(line) >= 3 && string(line[:3]) == utf8BOM {
+		line = line[3:]
+	}
+	for len(line) > 0 && (line[0] == '\r' || line[0] == '\n' || line[0] == ' ' || line[0] == '\t') {
+		line = line[1:]
+	}
+	if i := bytes.IndexAny(line, "\r\n"); i >= 0 {
+		line = line[:i]
+	}
+	if len(line) < 4 || string(line[:3]) != "MSH" || !validDelimiter(line[3]) {
+		return nil
+	}
+	fields := strings.Split(string(line), string(line[3]))
+	get := func(n int) string { // MSH-n is element n-1
+		if n-1 >= len(fields) {
+			return ""
+		}
+		v, _, _ := strings.Cut(fields[n-1], "^")
+		return v
+	}
+	m := NewMessage(get(9), "", "", Header{
+		SendingApplication:   HD{NamespaceID: get(3)},
+		SendingFacility:      HD{NamespaceID: get(4)},
+		ReceivingApplication: HD{NamespaceID: get(5)},
+		ReceivingFacility:    HD{NamespaceID: get(6)},
+		ControlID:            get(10),
+		ProcessingID:         get(11),
+		Version:              get(12),
+	})
+	// NewMessage generated a control id if MSH-10 was empty; the ACK must
+	// echo the sender's, even when that is empty.
+	m.AddSegment("MSH").Set(10, get(10))
+	if m.Err() != nil {
+		return nil
+	}
+	return m
 }
 
 // versionAtLeast reports whether an HL7 version string such as "2.5.1" is

@@ -95,8 +95,8 @@ func TestAllocations(t *testing.T) {
 		max  float64
 		f    func()
 	}{
-		{"Parse", 2, func() { _, _ = hl7.Parse(data) }},   // the Message and the copy of the text
-		{"Encode", 1, func() { _ = m.Encode() }},          // the output buffer
+		{"Parse", 2, func() { _, _ = hl7.Parse(data) }},    // the Message and the copy of the text
+		{"Encode", 1, func() { _ = m.Encode() }},           // the output buffer
 		{"Get plain", 0, func() { _ = m.Get("OBX(5)-5") }}, // a substring of the message
 		{"typed OBX", 0, func() { _ = hl7.OBX{Segment: m.First("OBX")}.ObservationID() }},
 	}
