@@ -48,6 +48,8 @@ func testTracking(t *testing.T, s store.Store) {
 	if got, _ := s.Messages(c, store.MessageQuery{From: t0.Add(30 * time.Second)}); len(got) != 1 {
 		t.Fatalf("by time = %+v", got)
 	}
+	// Events sort by their own time, so the late copy of attempt 1 sits
+	// beside the first.
 	tl, err := s.Timeline(c, "m1")
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +58,7 @@ func testTracking(t *testing.T, s store.Store) {
 	for _, e := range tl {
 		steps = append(steps, fmt.Sprintf("%s/%d", e.Status, e.Attempt))
 	}
-	if fmt.Sprint(steps) != "[retrying/1 retrying/2 retrying/1 processed/2]" {
+	if fmt.Sprint(steps) != "[retrying/1 retrying/1 retrying/2 processed/2]" {
 		t.Fatalf("timeline = %v", steps)
 	}
 	act, err := s.Activity(c, t0.Add(-time.Hour))

@@ -25,11 +25,21 @@ func Exercise(t *testing.T, newStore func(t *testing.T) store.Store) {
 		"ClaimPerConsumer":         testClaimPerConsumer,
 		"ClaimLargeBatch":          testClaimLargeBatch,
 		"ClaimConcurrent":          testClaimConcurrent,
+		"UnclaimInSameTx":          testUnclaim,
+		"PanicRollsBack":           testPanicRollsBack,
 		"UpsertCustomerVersions":   testUpsertCustomerVersions,
 		"UpsertCustomerBatchDupes": testUpsertCustomerBatchDupes,
 		"TxRollbackLeavesNothing":  testTxRollback,
 		"CustomerNotFound":         testCustomerNotFound,
 		"APIKeys":                  testAPIKeys,
+		"UpsertMasterVersions":     testUpsertMasterVersions,
+		"ResultsNewerWins":         testResultsNewerWins,
+		"StatusOrdering":           testStatusOrdering,
+		"LISStateAndTiers":         testLISStateAndTiers,
+		"Tracking":                 testTracking,
+		"DeadLetters":              testDeadLetters,
+		"AuditAndIdempotency":      testAuditAndIdempotency,
+		"PruneBounded":             testPruneBounded,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
