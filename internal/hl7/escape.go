@@ -89,7 +89,8 @@ func unhex(c byte) (byte, bool) {
 // Escape encodes s for use as one leaf value in a message with delimiters d:
 // delimiters become \F\ \S\ \T\ \R\ \E\ (and \P\), a line break ("\n" or
 // "\r\n") becomes \.br\ and a lone "\r" becomes \X0D\, because a raw CR or
-// LF would end the segment.
+// LF would end the segment. (If '.' is a delimiter of the message, line
+// breaks are written in hex too.)
 func Escape(s string, d Delimiters) string {
 	if !needsEscape(s, d) {
 		return s
@@ -116,6 +117,16 @@ func isSpecial(c byte, d Delimiters) bool {
 		c == d.Subcomponent || c == '\r' || c == '\n' || (d.Truncation != 0 && c == d.Truncation)
 }
 
+// lineBreak returns the escape code for a line break: \.br\, unless '.' is
+// one of the message's delimiters (a sender may choose it), in which case
+// the sequence would be split apart and hex is used instead.
+func lineBreak(d Delimiters, hex string) string {
+	if d.Field == '.' || d.Component == '.' || d.Repetition == '.' || d.Subcomponent == '.' || d.Truncation == '.' || d.Escape == '.' {
+		return hex
+	}
+	return ".br"
+}
+
 func appendEscaped(b []byte, s string, d Delimiters) []byte {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -136,11 +147,11 @@ func appendEscaped(b []byte, s string, d Delimiters) []byte {
 		case d.Escape:
 			code = "E"
 		case '\n':
-			code = ".br"
+			code = lineBreak(d, "X0A")
 		case '\r':
 			if i+1 < len(s) && s[i+1] == '\n' {
 				i++
-				code = ".br"
+				code = lineBreak(d, "X0D0A")
 			} else {
 				code = "X0D"
 			}
