@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/imp-health/imp/internal/ingest"
 	"github.com/imp-health/imp/internal/lab"
 	"github.com/imp-health/imp/internal/store"
 	"github.com/imp-health/imp/internal/stream"
@@ -40,7 +41,7 @@ func (s *Server) postCustomer(w http.ResponseWriter, r *http.Request) {
 		s.writeBodyError(w, r, stream.Customer, err)
 		return
 	}
-	acc, err := s.publish(r.Context(), envelope{stream: stream.Customer, key: c.ID, kind: "customer", value: value})
+	acc, err := s.publish(r.Context(), ingest.Envelope{Stream: stream.Customer, Key: c.ID, Kind: "customer", Value: value})
 	if err != nil {
 		s.writePublishError(w, r, err)
 		return

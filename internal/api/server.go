@@ -12,7 +12,8 @@ import (
 	"time"
 
 	"github.com/imp-health/imp/internal/auth"
-	"github.com/imp-health/imp/internal/broker"
+	"github.com/imp-health/imp/internal/consumer"
+	"github.com/imp-health/imp/internal/ingest"
 	"github.com/imp-health/imp/internal/metrics"
 	"github.com/imp-health/imp/internal/msgid"
 	"github.com/imp-health/imp/internal/store"
@@ -21,14 +22,19 @@ import (
 
 // Options are the server's dependencies.
 type Options struct {
-	Producer *broker.Producer
-	Store    store.Store
-	Keys     *auth.Keys
-	Topics   stream.Topics
-	Logger   *slog.Logger
-	Metrics  *metrics.Metrics // optional
+	Publisher *ingest.Publisher
+	Tiers     *ingest.Tiers
+	Store     store.Store
+	Keys      *auth.Keys
+	Topics    stream.Topics
+	Operator  *consumer.Operator
+	Logger    *slog.Logger
+	Metrics   *metrics.Metrics // optional
 	// Ready reports whether the broker and store are reachable.
 	Ready func(ctx context.Context) error
+	// HealthOnly serves only the unauthenticated health routes (the
+	// probes of a consumer-only process).
+	HealthOnly bool
 	// MaxBody bounds a single-record body (default 1 MiB).
 	MaxBody int64
 	// Extra routes mounted by other packages (the dashboard's, say);
@@ -65,6 +71,15 @@ func New(opt Options) *Server {
 	}
 	s := &Server{opt: opt, log: opt.Logger, mux: http.NewServeMux()}
 	s.routes = append(s.table(), opt.Extra...)
+	if opt.HealthOnly {
+		var pub []Route
+		for _, rt := range s.routes {
+			if rt.Scope == "" {
+				pub = append(pub, rt)
+			}
+		}
+		s.routes = pub
+	}
 	paths := map[string][]string{}
 	for _, rt := range s.routes {
 		s.mux.Handle(rt.Method+" "+rt.Path, s.guard(rt))

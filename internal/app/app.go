@@ -12,6 +12,8 @@ import (
 	"github.com/imp-health/imp/internal/auth"
 	"github.com/imp-health/imp/internal/broker"
 	"github.com/imp-health/imp/internal/config"
+	"github.com/imp-health/imp/internal/consumer"
+	"github.com/imp-health/imp/internal/ingest"
 	"github.com/imp-health/imp/internal/metrics"
 	"github.com/imp-health/imp/internal/store"
 	"github.com/imp-health/imp/internal/store/postgres"
@@ -21,16 +23,18 @@ import (
 
 // App holds the shared infrastructure of one process.
 type App struct {
-	Cfg      config.Config
-	Log      *slog.Logger
-	Broker   broker.Config
-	Embedded *broker.Embedded // nil with an external cluster
-	Store    store.Store
-	Producer *broker.Producer
-	Admin    *kadm.Client
-	Keys     *auth.Keys
-	Topics   stream.Topics
-	Metrics  *metrics.Metrics
+	Cfg       config.Config
+	Log       *slog.Logger
+	Broker    broker.Config
+	Embedded  *broker.Embedded // nil with an external cluster
+	Store     store.Store
+	Producer  *broker.Producer
+	Admin     *kadm.Client
+	Keys      *auth.Keys
+	Topics    stream.Topics
+	Metrics   *metrics.Metrics
+	Publisher *ingest.Publisher
+	Tiers     *ingest.Tiers
 }
 
 // Open starts the embedded broker when no brokers are configured, opens
@@ -67,6 +71,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (a *App, err
 		return nil, fmt.Errorf("provision topics: %w", err)
 	}
 	a.Keys = auth.NewKeys(a.Store, cfg.KeyPepper, 10*time.Second)
+	a.Publisher = ingest.NewPublisher(a.Producer, a.Topics, a.Metrics)
+	a.Tiers = ingest.NewTiers(a.Store, 30*time.Second)
 	return a, nil
 }
 
@@ -79,12 +85,26 @@ func OpenStore(ctx context.Context, cfg config.Config) (store.Store, error) {
 	return sqlite.Open(ctx, cfg.SQLitePath())
 }
 
-// Partitions is a stream's configured partition count.
+// Partitions is a stream's configured partition count; the seed's
+// scaled-to-zero legacy streams default to one.
 func (a *App) Partitions(streamName string) int32 {
 	if n, ok := a.Cfg.StreamPartitions[streamName]; ok {
 		return int32(n)
 	}
+	if s, ok := stream.Lookup(streamName); ok && s.Legacy {
+		return 1
+	}
 	return int32(a.Cfg.Partitions)
+}
+
+// Deps are the consumer handlers' dependencies.
+func (a *App) Deps() consumer.Deps {
+	return consumer.Deps{Store: a.Store, Producer: a.Producer, Publisher: a.Publisher, Tiers: a.Tiers, Topics: a.Topics, Logger: a.Log}
+}
+
+// Operator performs re-push and discard of dead letters.
+func (a *App) Operator() *consumer.Operator {
+	return &consumer.Operator{Broker: a.Broker, Store: a.Store, Producer: a.Producer, Topics: a.Topics}
 }
 
 // Retention of each topic kind: dead letters are kept longest because a

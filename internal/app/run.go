@@ -16,13 +16,17 @@ import (
 
 // Parts chooses what a process runs.
 type Parts struct {
+	// API serves the REST API; without it the HTTP address still serves
+	// /healthz, /readyz and /metrics for the probes.
 	API       bool
 	Consumers []consumer.Definition
+	// Maintenance runs lag gauges and tracking retention.
+	Maintenance bool
 }
 
 // Running is a started process.
 type Running struct {
-	// HTTPAddr is where the API listens (empty without the API).
+	// HTTPAddr is where the API or the probes listen.
 	HTTPAddr string
 	done     chan struct{}
 	err      error
@@ -34,40 +38,38 @@ func (r *Running) Wait() error {
 	return r.err
 }
 
+// Handler is the process's HTTP surface: the API (or only its health
+// routes) plus /metrics.
+func (a *App) Handler(withAPI bool) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Metrics.Registry, promhttp.HandlerOpts{}))
+	srv := api.New(api.Options{
+		Publisher: a.Publisher, Tiers: a.Tiers, Store: a.Store, Keys: a.Keys, Topics: a.Topics,
+		Logger: a.Log, Metrics: a.Metrics, Ready: a.Ready, Operator: a.Operator(), HealthOnly: !withAPI,
+	})
+	mux.Handle("/", srv)
+	return mux
+}
+
 // Start listens and starts the parts; they run until ctx is cancelled,
 // then stop gracefully within the configured shutdown timeout.
 func (a *App) Start(ctx context.Context, parts Parts) (*Running, error) {
 	run := &Running{done: make(chan struct{})}
-	var (
-		srv *http.Server
-		ln  net.Listener
-	)
-	if parts.API {
-		var err error
-		ln, err = net.Listen("tcp", a.Cfg.HTTPAddr)
-		if err != nil {
-			return nil, err
-		}
-		run.HTTPAddr = ln.Addr().String()
-		mux := http.NewServeMux()
-		mux.Handle("GET /metrics", promhttp.HandlerFor(a.Metrics.Registry, promhttp.HandlerOpts{}))
-		mux.Handle("/", api.New(api.Options{
-			Producer: a.Producer, Store: a.Store, Keys: a.Keys, Topics: a.Topics,
-			Logger: a.Log, Metrics: a.Metrics, Ready: a.Ready,
-		}))
-		srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	ln, err := net.Listen("tcp", a.Cfg.HTTPAddr)
+	if err != nil {
+		return nil, err
 	}
+	run.HTTPAddr = ln.Addr().String()
+	srv := &http.Server{Handler: a.Handler(parts.API), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+
 	runners := make([]*consumer.Runner, 0, len(parts.Consumers))
-	deps := consumer.Deps{Store: a.Store, Producer: a.Producer, Topics: a.Topics, Logger: a.Log}
 	for _, d := range parts.Consumers {
-		r, err := consumer.NewRunner(d, deps, consumer.RunnerConfig{
-			Broker: a.Broker, Topics: a.Topics, Producer: a.Producer, Logger: a.Log,
-			Metrics: a.Metrics, ShutdownTimeout: a.Cfg.ShutdownTimeout,
+		r, err := consumer.NewRunner(d, a.Deps(), consumer.RunnerConfig{
+			Broker: a.Broker, Topics: a.Topics, Producer: a.Producer, Logger: a.Log, Metrics: a.Metrics,
+			Tracker: consumer.StoreTracker{Store: a.Store}, ShutdownTimeout: a.Cfg.ShutdownTimeout,
 		})
 		if err != nil {
-			if ln != nil {
-				_ = ln.Close()
-			}
+			_ = ln.Close()
 			return nil, err
 		}
 		runners = append(runners, r)
@@ -90,22 +92,27 @@ func (a *App) Start(ctx context.Context, parts Parts) (*Running, error) {
 			}
 		})
 	}
-	if srv != nil {
-		a.Log.Info("API listening", "addr", run.HTTPAddr)
-		wg.Go(func() {
-			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				fail(err)
-			}
-		})
-		wg.Go(func() {
-			<-ctx.Done()
-			sctx, cancel := context.WithTimeout(context.Background(), a.Cfg.ShutdownTimeout)
-			defer cancel()
-			if err := srv.Shutdown(sctx); err != nil {
-				fail(err)
-			}
-		})
+	if parts.Maintenance {
+		wg.Go(func() { a.maintain(ctx) })
 	}
+	what := "probes and metrics"
+	if parts.API {
+		what = "API"
+	}
+	a.Log.Info(what+" listening", "addr", run.HTTPAddr)
+	wg.Go(func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			fail(err)
+		}
+	})
+	wg.Go(func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), a.Cfg.ShutdownTimeout)
+		defer cancel()
+		if err := srv.Shutdown(sctx); err != nil {
+			fail(err)
+		}
+	})
 	go func() {
 		wg.Wait()
 		run.err = errors.Join(errs...)

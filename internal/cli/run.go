@@ -20,7 +20,7 @@ func serveCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return run(e, app.Parts{API: true, Consumers: defs})
+			return run(e, app.Parts{API: true, Consumers: defs, Maintenance: true})
 		},
 	}
 }
@@ -31,7 +31,7 @@ func apiCmd(e *env) *cobra.Command {
 		Short: "Run the stateless REST API only (the seed's api deployment)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return run(e, app.Parts{API: true})
+			return run(e, app.Parts{API: true, Maintenance: true})
 		},
 	}
 }

@@ -40,6 +40,9 @@ type Config struct {
 	AdminKey  string `name:"admin-key" secret:"true" help:"admin API key to install on start (for automation); otherwise one is generated on first start and printed once"`
 	KeyPepper string `name:"key-pepper" secret:"true" help:"server-side secret mixed into API key hashes; keep it outside the database"`
 
+	TrackingRetention time.Duration `name:"tracking-retention" default:"336h" help:"how long message tracking and processed-message records are kept (longer than topic retention, so redelivery stays deduplicated)"`
+	LagInterval       time.Duration `name:"lag-interval" default:"15s" help:"how often consumer lag is read for /metrics"`
+
 	Consumers        []string      `name:"consumers" help:"consumers to enable in addition to the defaults (e.g. the scaled-to-zero ones)"`
 	DisableConsumers []string      `name:"disable-consumers" help:"consumers to disable"`
 	ShutdownTimeout  time.Duration `name:"shutdown-timeout" default:"25s" help:"bound on graceful shutdown: finish in-flight work, commit, leave groups"`
@@ -127,6 +130,12 @@ func (c *Config) Validate() error {
 	}
 	if c.AdminKey != "" && len(c.AdminKey) < 16 {
 		return bad("admin-key", "must be at least 16 characters")
+	}
+	if c.TrackingRetention < time.Hour {
+		return bad("tracking-retention", "must be at least 1h")
+	}
+	if c.LagInterval < time.Second {
+		return bad("lag-interval", "must be at least 1s")
 	}
 	if c.ShutdownTimeout <= 0 {
 		return bad("shutdown-timeout", "must be positive")

@@ -7,16 +7,19 @@ import (
 	"time"
 
 	"github.com/imp-health/imp/internal/broker"
+	"github.com/imp-health/imp/internal/ingest"
 	"github.com/imp-health/imp/internal/store"
 	"github.com/imp-health/imp/internal/stream"
 )
 
 // Deps are what handlers may use.
 type Deps struct {
-	Store    store.Store
-	Producer *broker.Producer
-	Topics   stream.Topics
-	Logger   *slog.Logger
+	Store     store.Store
+	Producer  *broker.Producer
+	Publisher *ingest.Publisher
+	Tiers     *ingest.Tiers
+	Topics    stream.Topics
+	Logger    *slog.Logger
 }
 
 // Scaling is how the seed runs a consumer on Kubernetes; the manifests and
@@ -50,6 +53,8 @@ type Definition struct {
 	Scaling Scaling
 	// New builds the handler (without the runtime's middlewares).
 	New func(Deps) Handler
+	// Legacy marks the seed's scaled-to-zero workloads.
+	Legacy bool
 }
 
 // Group is the consumer group name.

@@ -3,6 +3,8 @@ package consumer
 import (
 	"context"
 	"time"
+
+	"github.com/imp-health/imp/internal/store"
 )
 
 // Outcome statuses.
@@ -27,6 +29,11 @@ type Outcome struct {
 	Note      string
 	Keys      map[string]string
 	At        time.Time
+	// For dead records: the error class and where the DLQ copy is.
+	ErrorClass   string
+	DLQTopic     string
+	DLQPartition int32
+	DLQOffset    int64
 }
 
 // Tracker records outcomes (the store's message tracking).
@@ -52,6 +59,7 @@ func (r *Runner) track(ctx context.Context, msgs []*Message, ds []disposition) {
 		switch d, failed := byMsg[m]; {
 		case failed && d.dead:
 			o.Status, o.Attempt, o.Error = StatusDead, d.attempt, m.err.Error()
+			o.ErrorClass, o.DLQTopic, o.DLQPartition, o.DLQOffset = ErrorClass(m.err), d.record.Topic, d.record.Partition, d.record.Offset
 		case failed:
 			o.Status, o.Attempt, o.Error = StatusRetrying, d.attempt, m.err.Error()
 		case m.duplicate:
@@ -70,4 +78,31 @@ func (r *Runner) track(ctx context.Context, msgs []*Message, ds []disposition) {
 	if err := r.cfg.Tracker.Track(ctx, outs); err != nil {
 		r.log.Warn("message tracking failed", "records", len(outs), "err", err)
 	}
+}
+
+// StoreTracker records outcomes in the store's message tracking and
+// indexes dead letters for search and re-push.
+type StoreTracker struct{ Store store.Store }
+
+// Track writes the outcomes.
+func (t StoreTracker) Track(ctx context.Context, outs []Outcome) error {
+	recs := make([]store.TrackRecord, len(outs))
+	var dead []store.DeadLetter
+	for i, o := range outs {
+		recs[i] = store.TrackRecord{
+			MessageID: o.MessageID, Consumer: o.Consumer, Stream: o.Stream, Topic: o.Topic, Partition: o.Partition,
+			Offset: o.Offset, Status: o.Status, Attempt: o.Attempt, Error: o.Error, Note: o.Note, Keys: o.Keys, At: o.At,
+		}
+		if o.Status == StatusDead {
+			dead = append(dead, store.DeadLetter{
+				MessageID: o.MessageID, Consumer: o.Consumer, Stream: o.Stream, Topic: o.DLQTopic,
+				Partition: o.DLQPartition, Offset: o.DLQOffset, ErrorClass: o.ErrorClass, Error: o.Error,
+				Attempts: o.Attempt, Keys: o.Keys, DeadAt: o.At, State: "dead",
+			})
+		}
+	}
+	if err := t.Store.AddDeadLetters(ctx, dead); err != nil {
+		return err
+	}
+	return t.Store.Track(ctx, recs)
 }
