@@ -173,3 +173,20 @@ func TestVerification(t *testing.T) {
 		})
 	}
 }
+
+// TestPlanAgeWithoutCollectionTime: the age, which picks the reference
+// range, is taken at ordering when no specimen has a collection time.
+func TestPlanAgeWithoutCollectionTime(t *testing.T) {
+	t.Parallel()
+	r := fixture()
+	r.Order.Specimens = nil
+	r.Order.OrderedAt = time.Date(2025, 6, 15, 0, 30, 0, 0, time.UTC) // 14 June, 23:30 UTC-1
+	west := time.FixedZone("UTC-1", -3600)
+	l := plan(&r, west)
+	if !l.collectedAt.IsZero() {
+		t.Errorf("collectedAt = %v, want zero", l.collectedAt)
+	}
+	if got := birthLine(r.Customer.BirthDate, l.ageRef); got != "1971-06-15 (53 y)" {
+		t.Errorf("birth line = %q: want the age on the local date of ordering", got)
+	}
+}

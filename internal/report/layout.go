@@ -43,12 +43,13 @@ const maxValueLines = 6
 // layout is what the document prints, worked out before drawing.
 type layout struct {
 	rows        []row
-	signoff     string // who verified the results, when one line can say it
-	collectedAt time.Time
-	status      string // report status, e.g. "Final report"
-	preliminary bool   // some result is preliminary
-	corrected   bool   // some result is corrected
-	critical    int    // number of results with a critical flag
+	signoff     string    // who verified the results, when one line can say it
+	collectedAt time.Time // earliest specimen collection; zero when unknown
+	ageRef      time.Time // when the patient's age is taken: collection, else order, else report time
+	status      string    // report status, e.g. "Final report"
+	preliminary bool      // some result is preliminary
+	corrected   bool      // some result is corrected
+	critical    int       // number of results with a critical flag
 }
 
 // plan works out the rows and summary lines of r. Times are printed in loc.
@@ -66,7 +67,8 @@ func plan(r *Report, loc *time.Location) layout {
 	if ageRef.IsZero() {
 		ageRef = r.GeneratedAt
 	}
-	age := ageAt(r.Customer.BirthDate, ageRef.In(loc))
+	l.ageRef = ageRef.In(loc)
+	age := ageAt(r.Customer.BirthDate, l.ageRef)
 
 	orderNames := make(map[string]string, len(r.Order.Tests))
 	for _, t := range r.Order.Tests {

@@ -74,6 +74,7 @@ type document struct {
 	r        *Report
 	loc      *time.Location
 	l        layout
+	pooled   bool    // tr goes back to the pool when the render is done
 	inTable  bool    // a page break inside the results repeats the table header
 	tableTop float64 // where the current page's first table row starts
 }
@@ -86,6 +87,9 @@ func newDocument(r *Report) *document {
 	pdf := fpdf.New("P", "mm", "A4", "")
 	d := &document{pdf: pdf, r: r, loc: loc}
 	d.tr = borrowTranslator(pdf)
+	// A translator built while fpdf is in error translates nothing: never
+	// pool that one.
+	d.pooled = pdf.Error() == nil
 	pdf.SetMargins(marginL, marginT, marginR)
 	pdf.SetAutoPageBreak(true, bottomMargin)
 	// fpdf writes dates without a zone: UTC, then, whatever r's zone.
@@ -112,11 +116,16 @@ func (d *document) render() error {
 	d.criticalBanner()
 	d.results()
 	d.closing()
-	if err := p.Error(); err != nil {
-		return err
+	return p.Error()
+}
+
+// release gives the translator back for another render. Only after
+// Output: fpdf draws the last page's footer while writing the document.
+func (d *document) release() {
+	if d.pooled {
+		returnTranslator(d.tr)
+		d.pooled = false
 	}
-	returnTranslator(d.tr)
-	return nil
 }
 
 // enc encodes s for the PDF: fold to Windows-1252, then translate.
@@ -283,7 +292,7 @@ func (d *document) identification() {
 	patient := []field{
 		{label: "Name", value: patientName(c), strong: true},
 		{label: "Patient ID", value: c.ID},
-		{label: "Date of birth", value: birthLine(c.BirthDate, d.l.collectedAt.In(d.loc))},
+		{label: "Date of birth", value: birthLine(c.BirthDate, d.l.ageRef)},
 		{label: "Sex", value: sexName(c.Sex)},
 	}
 	clinician := o.OrderingClinician.Name
@@ -308,9 +317,6 @@ func (d *document) identification() {
 			s = append(s, strings.TrimSpace(string(sp.Type)+" "+sp.ID))
 		}
 		order = append(order, field{label: "Specimens", value: strings.Join(s, ", ")})
-	}
-	if d.l.collectedAt.IsZero() {
-		patient[2].value = birthLine(c.BirthDate, time.Time{})
 	}
 
 	const gap = 5.0
@@ -616,6 +622,15 @@ func (d *document) column(x, y float64, col int, lines []string) {
 // marker, so a reader knows no page is missing.
 func (d *document) closing() {
 	p := d.pdf
+	const legend = "Flags: L below and H above the reference range; LL and HH beyond critical limits; " +
+		"A abnormal, AA critically abnormal. Reference ranges are those for the patient's sex and age where the " +
+		"laboratory defines them."
+	// The sign-off and the legend explain the table: keep them together.
+	d.font("B", 8.5, ink)
+	h := 3 + float64(len(d.lines(d.l.signoff, bodyW, false)))*4.2 + 1
+	d.font("", 7, muted)
+	h += float64(len(d.lines(legend, bodyW, false))) * 3.4
+	d.keep(h)
 	p.SetY(p.GetY() + 3)
 	if d.l.signoff != "" {
 		d.font("B", 8.5, ink)
@@ -625,12 +640,11 @@ func (d *document) closing() {
 	}
 	d.font("", 7, muted)
 	p.SetX(marginL)
-	p.MultiCell(bodyW, 3.4, d.enc("Flags: L below and H above the reference range; LL and HH beyond critical limits; "+
-		"A abnormal, AA critically abnormal. Reference ranges are those for the patient's sex and age where the "+
-		"laboratory defines them."), "", "L", false)
+	p.MultiCell(bodyW, 3.4, d.enc(legend), "", "L", false)
 
 	if len(d.r.Notes) > 0 {
 		p.SetY(p.GetY() + 4)
+		d.keep(5 + 2*4.2) // the title with at least the first lines
 		d.font("B", 8, brand)
 		p.SetX(marginL)
 		p.CellFormat(bodyW, 5, d.enc("NOTES"), "", 1, "L", false, 0, "")
@@ -648,4 +662,12 @@ func (d *document) closing() {
 	d.font("", 7.5, muted)
 	p.SetX(marginL)
 	p.CellFormat(bodyW, 4, d.enc("--- End of report ---"), "", 1, "C", false, 0, "")
+}
+
+// keep starts a new page unless h millimetres fit on this one.
+func (d *document) keep(h float64) {
+	_, pageH := d.pdf.GetPageSize()
+	if d.pdf.GetY()+h > pageH-bottomMargin {
+		d.pdf.AddPage()
+	}
 }

@@ -129,6 +129,7 @@ func Render(w io.Writer, r Report) error {
 		return err
 	}
 	d := newDocument(&r)
+	defer d.release()
 	if err := d.render(); err != nil {
 		return fmt.Errorf("report: render: %w", err)
 	}
