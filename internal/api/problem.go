@@ -31,19 +31,38 @@ const (
 	probUnavailable  = "/problems/unavailable"
 	probInternal     = "/problems/internal"
 	probConflict     = "/problems/conflict"
+	probIdempotency  = "/problems/idempotency-key-reused"
+	probBadHeader    = "/problems/bad-header"
+	probBadQuery     = "/problems/bad-query"
+	probBatch        = "/problems/bad-batch"
+)
+
+// Media types.
+const (
+	ctJSON    = "application/json"
+	ctNDJSON  = "application/x-ndjson"
+	ctProblem = "application/problem+json"
 )
 
 func writeProblem(w http.ResponseWriter, r *http.Request, p Problem) {
+	problemResponse(r, p).write(w)
+}
+
+// problemResponse renders p for r (its correlation id and path).
+func problemResponse(r *http.Request, p Problem) response {
 	if p.CorrelationID == "" {
 		p.CorrelationID = correlationID(r.Context())
 	}
 	if p.Instance == "" {
 		p.Instance = r.URL.Path
 	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(p.Status)
-	_ = json.NewEncoder(w).Encode(p)
+	b, _ := json.Marshal(p)
+	return response{status: p.Status, contentType: ctProblem, body: append(b, '\n')}
+}
+
+func (rs response) withRetry() response {
+	rs.retryAfter = true
+	return rs
 }
 
 func problem(status int, typ, title, detail string) Problem {
@@ -51,7 +70,7 @@ func problem(status int, typ, title, detail string) Problem {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Type", ctJSON)
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
 }

@@ -3,12 +3,13 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
-	"regexp"
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/imp-health/imp/internal/auth"
@@ -44,10 +45,15 @@ type Options struct {
 
 // Server is the REST API.
 type Server struct {
-	opt    Options
-	log    *slog.Logger
-	routes []Route
-	mux    *http.ServeMux
+	opt     Options
+	log     *slog.Logger
+	routes  []Route
+	mux     *http.ServeMux
+	methods []string // every method some route serves, for 405's Allow
+	idem    inflight
+
+	openapiOnce sync.Once
+	openapiDoc  []byte
 }
 
 // Route is one operation of the API.
@@ -69,7 +75,8 @@ func New(opt Options) *Server {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
-	s := &Server{opt: opt, log: opt.Logger, mux: http.NewServeMux()}
+	// Every line logged during a request carries its correlation id.
+	s := &Server{opt: opt, log: slog.New(correlated{opt.Logger.Handler()}), mux: http.NewServeMux()}
 	s.routes = append(s.table(), opt.Extra...)
 	if opt.HealthOnly {
 		var pub []Route
@@ -80,24 +87,34 @@ func New(opt Options) *Server {
 		}
 		s.routes = pub
 	}
-	paths := map[string][]string{}
 	for _, rt := range s.routes {
 		s.mux.Handle(rt.Method+" "+rt.Path, s.guard(rt))
-		paths[rt.Path] = append(paths[rt.Path], rt.Method)
+		if !slices.Contains(s.methods, rt.Method) {
+			s.methods = append(s.methods, rt.Method)
+		}
 	}
-	// Known paths with a method they do not serve answer 405 with Allow,
-	// as a problem document; unknown paths answer 404.
-	for p, methods := range paths {
-		allow := strings.Join(methods, ", ")
-		s.mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Allow", allow)
-			writeProblem(w, r, problem(http.StatusMethodNotAllowed, probMethod, "Method not allowed", r.Method+" is not served here; use "+allow))
-		})
-	}
-	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, r, problem(http.StatusNotFound, probNotFound, "Not found", "no such resource"))
-	})
+	s.mux.HandleFunc("/", s.notFound)
 	return s
+}
+
+// notFound answers requests no route matched: 405 with Allow when the
+// path exists for other methods, else 404; both as problem documents.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range s.methods {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "/" && pattern != "" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		a := strings.Join(allow, ", ")
+		w.Header().Set("Allow", a)
+		writeProblem(w, r, problem(http.StatusMethodNotAllowed, probMethod, "Method not allowed", r.Method+" is not served here; use "+a))
+		return
+	}
+	writeProblem(w, r, problem(http.StatusNotFound, probNotFound, "Not found", "no such resource"))
 }
 
 // Routes lists every operation (tests check them against the OpenAPI
@@ -107,37 +124,55 @@ func (s *Server) Routes() []Route { return slices.Clone(s.routes) }
 // ServeHTTP serves the API.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	cid := r.Header.Get("X-Correlation-ID")
+	cid := r.Header.Get(headerCorrelation)
 	if !validCorrelation(cid) {
 		cid = msgid.New()
 	}
-	w.Header().Set("X-Correlation-ID", cid)
+	w.Header()[headerCorrelation] = []string{cid}
 	ctx := context.WithValue(r.Context(), keyCorrelation, cid)
 	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	req := r.WithContext(ctx)
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
-			s.log.Error("handler panic", "path", r.URL.Path, "correlation_id", cid, "panic", v, "stack", string(debug.Stack()))
+			s.log.ErrorContext(ctx, "handler panic", "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 			if !sw.wrote {
-				writeProblem(sw, r.WithContext(ctx), problem(http.StatusInternalServerError, probInternal, "Internal error", "the request failed inside IMP; it was logged with its correlation id"))
+				writeProblem(sw, req, problem(http.StatusInternalServerError, probInternal, "Internal error", "the request failed inside IMP; it was logged with its correlation id"))
 			}
 		}
 		lv := slog.LevelDebug
 		if sw.status >= 500 {
 			lv = slog.LevelWarn
 		}
-		s.log.Log(ctx, lv, "http request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
-			"duration_ms", time.Since(start).Milliseconds(), "correlation_id", cid, "key_id", principal(sw.ctx).KeyID)
+		// The access log names the route pattern, not the path: paths
+		// hold customer ids and accession numbers.
+		if s.log.Enabled(ctx, lv) {
+			s.log.Log(ctx, lv, "http request", "method", r.Method, "route", req.Pattern, "status", sw.status,
+				"duration_ms", time.Since(start).Milliseconds(), "key_id", principal(sw.ctx).KeyID)
+		}
 	}()
 	sw.ctx = ctx
-	s.mux.ServeHTTP(sw, r.WithContext(ctx))
+	s.mux.ServeHTTP(sw, req)
 }
 
-var correlationPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
+const headerCorrelation = "X-Correlation-Id" // canonical form of X-Correlation-ID
 
-func validCorrelation(s string) bool { return correlationPattern.MatchString(s) }
+// validCorrelation accepts 1-128 characters of [A-Za-z0-9._:-]; anything
+// else is replaced, so a header cannot inject into logs or Kafka headers.
+func validCorrelation(s string) bool {
+	if len(s) == 0 || len(s) > 128 {
+		return false
+	}
+	for i := range len(s) {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == ':' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // guard authenticates and authorises a route's requests.
 func (s *Server) guard(rt Route) http.Handler {
@@ -157,7 +192,7 @@ func (s *Server) guard(rt Route) http.Handler {
 			writeProblem(w, r, problem(http.StatusUnauthorized, probUnauthorized, "Unauthorized", detail))
 			return
 		case err != nil:
-			s.log.Error("key verification failed", "err", err, "correlation_id", correlationID(r.Context()))
+			s.log.ErrorContext(r.Context(), "key verification failed", "err", err)
 			writeProblem(w, r, problem(http.StatusServiceUnavailable, probUnavailable, "Unavailable", "credentials could not be checked; retry"))
 			return
 		}
