@@ -165,3 +165,30 @@ func (m *Message) LogValue() slog.Value {
 		slog.Int("segments", len(m.segs)),
 	)
 }
+
+// CheckHeader reports the first MSH field that every receiver needs but
+// that is empty: MSH-9.1 (message code), MSH-10 (control id, without which
+// an ACK cannot be matched), MSH-11 (processing id) and MSH-12 (version).
+// Parse does not require them, so that a message missing them can still be
+// read and answered; a receiver calls CheckHeader and rejects with
+// ACKForError. The error is a *ParseError with Code 101.
+func (m *Message) CheckHeader() error {
+	msh := m.MSH()
+	required := []struct {
+		field int
+		name  string
+		value string
+	}{
+		{9, "message type", msh.MessageType().Code},
+		{10, "message control id", msh.ControlID()},
+		{11, "processing id", msh.ProcessingID()},
+		{12, "version id", msh.Version()},
+	}
+	for _, r := range required {
+		if r.value == "" {
+			return &ParseError{Segment: "MSH", Line: 1, Field: r.field, Code: CodeRequiredFieldMissing,
+				Reason: "MSH-" + strconv.Itoa(r.field) + " (" + r.name + ") is required"}
+		}
+	}
+	return nil
+}

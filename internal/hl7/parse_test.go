@@ -213,3 +213,35 @@ func TestValidDelimiters(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckHeader(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		msh   string
+		field int
+	}{
+		{`MSH|^~\&|A|B|C|D|20240101||ORU^R01|X1|P|2.5.1`, 0},
+		{`MSH|^~\&|A|B|C|D|20240101||ACK|X1|P|2.3`, 0},
+		{`MSH|^~\&|A|B|C|D|20240101||^R01|X1|P|2.5.1`, 9},
+		{`MSH|^~\&|A|B|C|D|20240101||ORU^R01||P|2.5.1`, 10},
+		{`MSH|^~\&|A|B|C|D|20240101||ORU^R01|X1||2.5.1`, 11},
+		{`MSH|^~\&|A|B|C|D|20240101||ORU^R01|X1|P`, 12},
+		{`MSH|^~\&`, 9},
+	}
+	for _, tt := range tests {
+		m := mustParse(t, []byte(tt.msh))
+		err := m.CheckHeader()
+		var pe *hl7.ParseError
+		switch {
+		case tt.field == 0 && err != nil:
+			t.Errorf("%s: %v", tt.msh, err)
+		case tt.field != 0 && (!errors.As(err, &pe) || pe.Field != tt.field || pe.Code != hl7.CodeRequiredFieldMissing):
+			t.Errorf("%s: err = %v, want MSH-%d missing", tt.msh, err, tt.field)
+		case tt.field != 0:
+			ack := hl7.ACKForError([]byte(tt.msh), err)
+			if loc := ack.ERR().Location(); loc.Segment != "MSH" || loc.Field != tt.field {
+				t.Errorf("%s: ACK location %+v", tt.msh, loc)
+			}
+		}
+	}
+}
