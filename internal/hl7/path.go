@@ -20,7 +20,7 @@ type Path struct {
 }
 
 // ParsePath parses a terser path. Parsing a path once and reusing it with
-// Message.Value avoids re-parsing in hot mapping code, though parsing is
+// Message.ValueAt avoids re-parsing in hot mapping code, though parsing is
 // cheap and allocation-free either way.
 func ParsePath(s string) (Path, error) {
 	var p Path
@@ -118,7 +118,7 @@ func (m *Message) Get(path string) string {
 	if err != nil {
 		return ""
 	}
-	return m.Value(p).String()
+	return m.ValueAt(p).String()
 }
 
 // Lookup is Get that also reports whether the value exists in the
@@ -128,13 +128,13 @@ func (m *Message) Lookup(path string) (string, bool) {
 	if err != nil {
 		return "", false
 	}
-	v := m.Value(p)
+	v := m.ValueAt(p)
 	return v.String(), v.Exists()
 }
 
-// Value returns a view of the value at p, for access to raw text,
+// ValueAt returns a view of the value at p, for access to raw text,
 // repetitions and components.
-func (m *Message) Value(p Path) Value {
+func (m *Message) ValueAt(p Path) Value {
 	rep := max(p.SegmentRep, 1)
 	v := m.find(p.Segment, rep).Field(p.Field)
 	if p.FieldRep > 0 {
@@ -161,11 +161,11 @@ func (m *Message) Set(path, value string) error {
 	if err != nil {
 		return err
 	}
-	return m.SetValue(p, value)
+	return m.SetAt(p, value)
 }
 
-// SetValue is Set with a parsed path.
-func (m *Message) SetValue(p Path, value string) error {
+// SetAt is Set with a parsed path.
+func (m *Message) SetAt(p Path, value string) error {
 	// Whatever level the path names, value is one leaf value, so every
 	// delimiter in it is escaped.
 	return m.setRaw(p, Escape(value, m.delims))

@@ -206,3 +206,24 @@ func TestPatientsCorpus(t *testing.T) {
 		t.Errorf("OUL result = %q", v)
 	}
 }
+
+// Reads build the field index lazily; concurrent readers of one message
+// must be safe (run with -race).
+func TestConcurrentReads(t *testing.T) {
+	t.Parallel()
+	m := mustParse(t, readFixture(t, "oru_r01.hl7"))
+	want := leaves(mustParse(t, readFixture(t, "oru_r01.hl7")))
+	done := make(chan []leaf)
+	for range 8 {
+		go func() {
+			_ = m.Patients()
+			_ = m.Get("OBX(3)-5")
+			done <- leaves(m)
+		}()
+	}
+	for range 8 {
+		if got := <-done; !reflect.DeepEqual(got, want) {
+			t.Error("a concurrent reader saw different values")
+		}
+	}
+}
