@@ -22,7 +22,10 @@ import (
 // and closes the connection: use it when the message could not be made
 // durable and the sender should retry, since a sender keeps a message
 // until it is acknowledged. ctx is cancelled when the server is stopped
-// hard (Serve's context ends, or Shutdown's deadline passes).
+// hard (Serve's context ends, or Shutdown's deadline passes); it is not
+// cancelled if the peer disconnects meanwhile, because the server does not
+// read from a connection while its message is being handled. RemoteAddr
+// gives the peer's address.
 type Handler interface {
 	HandleMLLP(ctx context.Context, msg []byte) (ack []byte)
 }

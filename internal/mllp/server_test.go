@@ -17,7 +17,13 @@ import (
 
 func TestServerRoundTrip(t *testing.T) {
 	t.Parallel()
-	ts := startServer(t, mllp.ServerConfig{})
+	h := mllp.HandlerFunc(func(ctx context.Context, msg []byte) []byte {
+		if a, ok := mllp.RemoteAddr(ctx); !ok || !strings.HasPrefix(a.String(), "127.0.0.1:") {
+			t.Errorf("RemoteAddr = %v, %v", a, ok)
+		}
+		return ackHandler(ctx, msg)
+	})
+	ts := startServer(t, mllp.ServerConfig{Handler: h})
 	c := newClient(t, ts.addr, mllp.ClientConfig{})
 	for i := range 3 {
 		ack, err := c.Send(context.Background(), message(id(i)))
