@@ -67,18 +67,29 @@ func ctxErr(ctx context.Context, what string) error {
 
 var (
 	emailLike = regexp.MustCompile(`[^\s<>"'(),;:\[\]]+@[^\s<>"'(),;:\[\]]+`)
-	longDigit = regexp.MustCompile(`\+?[0-9][0-9 ()./-]{5,}[0-9]`)
+	digitRun  = regexp.MustCompile(`\+?[0-9][0-9 ()/-]*[0-9]`)
 )
 
 // redact makes receiver-supplied text (an SMTP reply, an HL7 MSA-3) fit for
-// an error string: e-mail addresses and phone-number-like digit runs are
-// masked, control characters dropped, and the length capped. A receiver
+// an error string: e-mail addresses and runs of seven or more digits
+// (phone numbers, dates, record numbers) are masked, control characters dropped, and the length capped. A receiver
 // should not echo patient data back, but some do ("550 <jane@...>: no
 // such user").
 func redact(s string, max int) string {
 	s = strings.ToValidUTF8(s, "?")
 	s = emailLike.ReplaceAllString(s, "<redacted>")
-	s = longDigit.ReplaceAllString(s, "<redacted>")
+	s = digitRun.ReplaceAllStringFunc(s, func(run string) string {
+		digits := 0
+		for _, c := range run {
+			if c >= '0' && c <= '9' {
+				digits++
+			}
+		}
+		if digits >= 7 { // phone numbers, dates of birth, record numbers
+			return "<redacted>"
+		}
+		return run
+	})
 	s = strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f {
 			return ' '
