@@ -35,7 +35,7 @@ func exampleOrder() any {
 		OrderingClinician: lab.Clinician{ID: "DR-9", Name: "Dr. Who"}, PartnerID: "clinic-north",
 		Tests:     []lab.OrderTest{{Code: "GLU"}, {Code: "HBA1C"}},
 		Specimens: []lab.Specimen{{ID: "S-1", Type: lab.SpecimenSerum, CollectedAt: exampleTime}},
-		Priority:  lab.PriorityRoutine, OrderedAt: exampleTime}
+		Priority:  lab.PriorityRoutine, OrderedAt: exampleTime, Status: lab.StatusOrdered}
 }
 
 func exampleResult() any {
