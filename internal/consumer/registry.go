@@ -67,10 +67,21 @@ var registry []Definition
 
 // register adds a definition at package initialisation.
 func register(d Definition) {
-	if d.Concurrency == 0 {
+	d = d.withDefaults()
+	for _, e := range registry {
+		if e.Name == d.Name {
+			panic("consumer: duplicate definition " + d.Name)
+		}
+	}
+	registry = append(registry, d)
+}
+
+// withDefaults fills unset fields with the runtime's defaults.
+func (d Definition) withDefaults() Definition {
+	if d.Concurrency <= 0 {
 		d.Concurrency = 1
 	}
-	if d.BatchSize == 0 {
+	if d.BatchSize <= 0 {
 		d.BatchSize = 500
 	}
 	if d.Timeout == 0 {
@@ -85,12 +96,7 @@ func register(d Definition) {
 	if d.Scaling.Replicas == 0 && d.Enabled {
 		d.Scaling.Replicas = 1
 	}
-	for _, e := range registry {
-		if e.Name == d.Name {
-			panic("consumer: duplicate definition " + d.Name)
-		}
-	}
-	registry = append(registry, d)
+	return d
 }
 
 // All lists every definition in registration order.

@@ -68,6 +68,7 @@ func NewRunner(def Definition, deps Deps, cfg RunnerConfig) (*Runner, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	def = def.withDefaults()
 	r := &Runner{
 		def: def, cfg: cfg, seed: maphash.MakeSeed(), holds: map[holdKey]*time.Timer{},
 		log: cfg.Logger.With("consumer", def.Name),
@@ -325,9 +326,10 @@ func (r *Runner) dispose(ctx context.Context, msgs []*Message) ([]disposition, e
 		return nil, nil
 	}
 	todo := ds
+	var last error
 	for try := 0; len(todo) > 0; try++ {
 		if try == 3 || ctx.Err() != nil {
-			return nil, fmt.Errorf("move %d failed records to retry/DLQ: giving up for now", len(todo))
+			return nil, fmt.Errorf("move %d failed records to retry/DLQ: giving up for now: %w", len(todo), last)
 		}
 		recs := make([]*kgo.Record, len(todo))
 		for i, d := range todo {
@@ -338,6 +340,7 @@ func (r *Runner) dispose(ctx context.Context, msgs []*Message) ([]disposition, e
 		for i, err := range errs {
 			if err != nil {
 				again = append(again, todo[i])
+				last = err
 			}
 		}
 		todo = again
