@@ -151,6 +151,64 @@ func (p *parts) skip(n int) {
 	}
 }
 
+// maxParts is the most components the fast decoding path keeps; every
+// type here reads components 1 to 13 at most.
+const maxParts = 13
+
+// split cuts the first repetition of v into its components (or a
+// component into its sub-components) in one pass, for decoders. It gives
+// up (ok false) if it meets an escape character or, at repetition level, a
+// sub-component separator: those need the general path (parts), which
+// unescapes and descends. Plain values, the vast majority, never do, and
+// decoding them this way costs one scan and no allocation.
+func split(v Value, out *[maxParts]string) (ok bool) {
+	raw, d := v.raw, v.d
+	n, start := 0, 0
+	switch v.lvl {
+	case levelField, levelRep:
+		stop := d.Component // stands for "no stop" at repetition level
+		if v.lvl == levelField {
+			stop = d.Repetition
+		}
+		for i := 0; i < len(raw); i++ {
+			c := raw[i]
+			if c == d.Component || c == stop {
+				if n < maxParts {
+					out[n] = raw[start:i]
+				}
+				n++
+				start = i + 1
+				if c == stop && c != d.Component {
+					return true
+				}
+			} else if c == d.Escape || c == d.Subcomponent {
+				return false
+			}
+		}
+	case levelComp:
+		for i := 0; i < len(raw); i++ {
+			c := raw[i]
+			if c == d.Subcomponent {
+				if n < maxParts {
+					out[n] = raw[start:i]
+				}
+				n++
+				start = i + 1
+			} else if c == d.Escape {
+				return false
+			}
+		}
+	default:
+		if strings.IndexByte(raw, d.Escape) >= 0 {
+			return false
+		}
+	}
+	if n < maxParts {
+		out[n] = raw[start:]
+	}
+	return true
+}
+
 // HD is a hierarchic designator: an application, facility or assigning
 // authority.
 type HD struct {
@@ -161,6 +219,10 @@ type HD struct {
 
 // DecodeHD reads an HD from a field, repetition or component.
 func DecodeHD(v Value) HD {
+	var c [maxParts]string
+	if split(v, &c) {
+		return HD{c[0], c[1], c[2]}
+	}
 	p := partsOf(v)
 	return HD{p.next(), p.next(), p.next()}
 }
@@ -192,11 +254,15 @@ type CWE struct {
 
 // DecodeCWE reads a CWE from a field, repetition or component.
 func DecodeCWE(v Value) CWE {
+	var c [maxParts]string
+	if split(v, &c) {
+		return CWE{Code: c[0], Text: c[1], System: c[2], AltCode: c[3], AltText: c[4], AltSystem: c[5], OriginalText: c[8]}
+	}
 	p := partsOf(v)
-	c := CWE{Code: p.next(), Text: p.next(), System: p.next(), AltCode: p.next(), AltText: p.next(), AltSystem: p.next()}
+	cwe := CWE{Code: p.next(), Text: p.next(), System: p.next(), AltCode: p.next(), AltText: p.next(), AltSystem: p.next()}
 	p.skip(2)
-	c.OriginalText = p.next()
-	return c
+	cwe.OriginalText = p.next()
+	return cwe
 }
 
 // AppendER7 implements FieldValue.
@@ -221,6 +287,11 @@ type CX struct {
 
 // DecodeCX reads a CX from a field or repetition.
 func DecodeCX(v Value) CX {
+	var c [maxParts]string
+	if split(v, &c) {
+		return CX{ID: c[0], CheckDigit: c[1], CheckDigitScheme: c[2], AssigningAuthority: HD{NamespaceID: c[3]},
+			TypeCode: c[4], AssigningFacility: HD{NamespaceID: c[5]}}
+	}
 	p := partsOf(v)
 	return CX{
 		ID: p.next(), CheckDigit: p.next(), CheckDigitScheme: p.next(),
@@ -247,6 +318,10 @@ type XPN struct {
 
 // DecodeXPN reads an XPN from a field or repetition.
 func DecodeXPN(v Value) XPN {
+	var c [maxParts]string
+	if split(v, &c) {
+		return XPN{Family: c[0], Given: c[1], Middle: c[2], Suffix: c[3], Prefix: c[4], Degree: c[5], TypeCode: c[6]}
+	}
 	p := partsOf(v)
 	return XPN{
 		Family: p.value().Subcomponent(1).String(), Given: p.next(), Middle: p.next(),
@@ -276,6 +351,11 @@ type XCN struct {
 
 // DecodeXCN reads an XCN from a field or repetition.
 func DecodeXCN(v Value) XCN {
+	var c [maxParts]string
+	if split(v, &c) {
+		return XCN{ID: c[0], Family: c[1], Given: c[2], Middle: c[3], Suffix: c[4], Prefix: c[5], Degree: c[6],
+			AssigningAuthority: HD{NamespaceID: c[8]}, TypeCode: c[12]}
+	}
 	p := partsOf(v)
 	x := XCN{ID: p.next(), Family: p.value().Subcomponent(1).String(), Given: p.next(), Middle: p.next(),
 		Suffix: p.next(), Prefix: p.next(), Degree: p.next()}
@@ -305,6 +385,10 @@ type EI struct {
 
 // DecodeEI reads an EI from a field, repetition or component.
 func DecodeEI(v Value) EI {
+	var c [maxParts]string
+	if split(v, &c) {
+		return EI{c[0], c[1], c[2], c[3]}
+	}
 	p := partsOf(v)
 	return EI{p.next(), p.next(), p.next(), p.next()}
 }
@@ -351,6 +435,11 @@ type XTN struct {
 
 // DecodeXTN reads an XTN from a field or repetition.
 func DecodeXTN(v Value) XTN {
+	var c [maxParts]string
+	if split(v, &c) {
+		return XTN{Number: c[0], UseCode: c[1], EquipmentType: c[2], Email: c[3], CountryCode: c[4],
+			AreaCode: c[5], LocalNumber: c[6], Extension: c[7], Unformatted: c[11]}
+	}
 	p := partsOf(v)
 	x := XTN{Number: p.next(), UseCode: p.next(), EquipmentType: p.next(), Email: p.next(),
 		CountryCode: p.next(), AreaCode: p.next(), LocalNumber: p.next(), Extension: p.next()}
@@ -405,6 +494,10 @@ type XAD struct {
 
 // DecodeXAD reads an XAD from a field or repetition.
 func DecodeXAD(v Value) XAD {
+	var c [maxParts]string
+	if split(v, &c) {
+		return XAD{Street: c[0], Other: c[1], City: c[2], State: c[3], Zip: c[4], Country: c[5], Type: c[6]}
+	}
 	p := partsOf(v)
 	return XAD{Street: p.value().Subcomponent(1).String(), Other: p.next(), City: p.next(), State: p.next(),
 		Zip: p.next(), Country: p.next(), Type: p.next()}
@@ -426,6 +519,10 @@ type PL struct {
 
 // DecodePL reads a PL from a field or repetition.
 func DecodePL(v Value) PL {
+	var c [maxParts]string
+	if split(v, &c) {
+		return PL{PointOfCare: c[0], Room: c[1], Bed: c[2], Facility: HD{NamespaceID: c[3]}}
+	}
 	p := partsOf(v)
 	return PL{PointOfCare: p.next(), Room: p.next(), Bed: p.next(), Facility: DecodeHD(p.value())}
 }
@@ -444,6 +541,10 @@ type MSG struct {
 
 // DecodeMSG reads a MSG from a field.
 func DecodeMSG(v Value) MSG {
+	var c [maxParts]string
+	if split(v, &c) {
+		return MSG{c[0], c[1], c[2]}
+	}
 	p := partsOf(v)
 	return MSG{p.next(), p.next(), p.next()}
 }
