@@ -66,7 +66,7 @@ func (a *App) Start(ctx context.Context, parts Parts) (*Running, error) {
 	for _, d := range parts.Consumers {
 		r, err := consumer.NewRunner(d, a.Deps(), consumer.RunnerConfig{
 			Broker: a.Broker, Topics: a.Topics, Producer: a.Producer, Logger: a.Log, Metrics: a.Metrics,
-			Tracker: consumer.StoreTracker{Store: a.Store}, ShutdownTimeout: a.Cfg.ShutdownTimeout,
+			Tracker: consumer.StoreTracker{Store: a.Store}, ShutdownTimeout: a.Cfg.ShutdownTimeout, InstanceID: a.Cfg.InstanceID,
 		})
 		if err != nil {
 			_ = ln.Close()

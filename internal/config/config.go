@@ -43,6 +43,8 @@ type Config struct {
 	TrackingRetention time.Duration `name:"tracking-retention" default:"336h" help:"how long message tracking and processed-message records are kept (longer than topic retention, so redelivery stays deduplicated)"`
 	LagInterval       time.Duration `name:"lag-interval" default:"15s" help:"how often consumer lag is read for /metrics"`
 
+	InstanceID string `name:"instance-id" help:"static consumer-group membership id (e.g. a StatefulSet pod name): a restarted member takes its partitions back at once instead of after the session timeout"`
+
 	Consumers        []string      `name:"consumers" help:"consumers to enable in addition to the defaults (e.g. the scaled-to-zero ones)"`
 	DisableConsumers []string      `name:"disable-consumers" help:"consumers to disable"`
 	ShutdownTimeout  time.Duration `name:"shutdown-timeout" default:"25s" help:"bound on graceful shutdown: finish in-flight work, commit, leave groups"`

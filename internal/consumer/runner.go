@@ -33,6 +33,8 @@ type RunnerConfig struct {
 	Now func() time.Time
 	// ClientOpts are extra kgo options (tests).
 	ClientOpts []kgo.Opt
+	// InstanceID enables static group membership (suffixed per consumer).
+	InstanceID string
 }
 
 // Runner runs one consumer definition as a member of its group.
@@ -92,6 +94,9 @@ func NewRunner(def Definition, deps Deps, cfg RunnerConfig) (*Runner, error) {
 		kgo.HeartbeatInterval(time.Second),
 		kgo.FetchMaxWait(250 * time.Millisecond),
 	}, cfg.ClientOpts...)
+	if cfg.InstanceID != "" {
+		opts = append(opts, kgo.InstanceID(cfg.InstanceID+"-"+def.Name))
+	}
 	cl, err := cfg.Broker.NewClient(opts...)
 	if err != nil {
 		return nil, err
