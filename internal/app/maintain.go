@@ -6,6 +6,7 @@ import (
 
 	"github.com/imp-health/imp/internal/broker"
 	"github.com/imp-health/imp/internal/consumer"
+	"github.com/imp-health/imp/internal/inventory"
 )
 
 // maintain keeps the lag gauges fresh and prunes tracking past its
@@ -98,4 +99,22 @@ func (a *App) prune(ctx context.Context) {
 		}
 		a.Log.Debug("pruned tracking", "rows", n)
 	}
+}
+
+// Enabled says which consumers this configuration runs.
+func (a *App) Enabled() map[string]bool {
+	on := map[string]bool{}
+	defs, err := consumer.Select(nil, a.Cfg.Consumers, a.Cfg.DisableConsumers)
+	if err != nil {
+		return on
+	}
+	for _, d := range defs {
+		on[d.Name] = true
+	}
+	return on
+}
+
+// Inventory reviews every consumer definition.
+func (a *App) Inventory(ctx context.Context) ([]inventory.Row, error) {
+	return inventory.Build(ctx, inventory.Source{Admin: a.Admin, Store: a.Store, Topics: a.Topics, Enabled: a.Enabled()}, consumer.All())
 }

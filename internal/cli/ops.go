@@ -11,7 +11,6 @@ import (
 
 	"github.com/imp-health/imp/internal/app"
 	"github.com/imp-health/imp/internal/auth"
-	"github.com/imp-health/imp/internal/broker"
 	"github.com/imp-health/imp/internal/consumer"
 )
 
@@ -131,26 +130,14 @@ func lagCmd(e *env) *cobra.Command {
 				return err
 			}
 			defer a.Close()
-			groups := map[string][]string{}
-			byGroup := map[string]consumer.Definition{}
-			for _, d := range defs {
-				g := d.Group(a.Topics)
-				byGroup[g] = d
-				for _, s := range d.Streams {
-					groups[g] = append(groups[g], a.Topics.Main(s))
-				}
-				for _, s := range d.RetryStreams {
-					groups[g] = append(groups[g], a.Topics.Retry(s))
-				}
-			}
-			lags, err := broker.Lag(ctx, a.Admin, groups)
+			lags, err := a.Lag(ctx, defs)
 			if err != nil {
 				return err
 			}
 			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "CONSUMER\tGROUP\tSTATE\tMEMBERS\tLAG\tPARTITIONS WITH LAG\tTHRESHOLD\tDESIRED")
 			for _, gl := range lags {
-				d := byGroup[gl.Group]
+				d := gl.Definition
 				withLag := 0
 				for _, p := range gl.Partitions {
 					if p.Lag > 0 {

@@ -14,17 +14,17 @@ import (
 func init() {
 	register(Definition{
 		Name: "customer", Doc: "customer master upserts (tier, contact, delivery preferences)",
-		Streams: []string{stream.Customer}, Enabled: true,
+		Streams: []string{stream.Customer}, Enabled: true, Scaling: Scaling{Replicas: 1},
 		New: func(d Deps) Handler { return Dedupe(d.Store, "customer", TxHandlerFunc(applyCustomers)) },
 	})
 	register(Definition{
 		Name: "employee", Doc: "employee master upserts (staff list for the LIS and HR)",
-		Streams: []string{stream.Employee}, Enabled: true,
+		Streams: []string{stream.Employee}, Enabled: true, Scaling: Scaling{Replicas: 1},
 		New: func(d Deps) Handler { return Dedupe(d.Store, "employee", TxHandlerFunc(applyEmployees)) },
 	})
 	register(Definition{
 		Name: "lis-test-master", Doc: "test catalog upserts (code, LOINC, specimen, unit, ranges, TAT)",
-		Streams: []string{stream.TestMaster}, Enabled: true,
+		Streams: []string{stream.TestMaster}, Enabled: true, Scaling: Scaling{Replicas: 1},
 		New: func(d Deps) Handler { return Dedupe(d.Store, "lis-test-master", TxHandlerFunc(applyTests)) },
 	})
 }
