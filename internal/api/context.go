@@ -9,20 +9,27 @@ import (
 
 type ctxKey int
 
-const (
-	keyCorrelation ctxKey = iota
-	keyPrincipal
-)
+const keyState ctxKey = 0
 
-func correlationID(ctx context.Context) string {
-	s, _ := ctx.Value(keyCorrelation).(string)
-	return s
+// reqState is what the server knows about a request beyond net/http's:
+// its correlation id and, once authenticated, its client.
+type reqState struct {
+	cid string
+	p   auth.Principal
+	sw  statusWriter
 }
 
-func principal(ctx context.Context) auth.Principal {
-	p, _ := ctx.Value(keyPrincipal).(auth.Principal)
-	return p
+func state(ctx context.Context) *reqState {
+	st, _ := ctx.Value(keyState).(*reqState)
+	if st == nil {
+		return &reqState{}
+	}
+	return st
 }
+
+func correlationID(ctx context.Context) string { return state(ctx).cid }
+
+func principal(ctx context.Context) auth.Principal { return state(ctx).p }
 
 // correlated adds the request's correlation id to every record logged
 // with its context.

@@ -130,11 +130,27 @@ func decodeStrict(b []byte, v any) error {
 	return nil
 }
 
-// decodeRecord decodes one lab record strictly.
-func decodeRecord(b []byte, v any) error { return decodeStrict(b, v) }
+// decodeRecord decodes one lab record strictly; results try the fast path
+// first (resultcodec.go).
+func decodeRecord(b []byte, v any) error {
+	if r, ok := v.(*lab.Result); ok {
+		if decodeResultFast(b, r) {
+			return nil
+		}
+		*r = lab.Result{}
+	}
+	return decodeStrict(b, v)
+}
 
 // encodeRecord renders a validated record for its stream.
-func encodeRecord(v any) ([]byte, error) { return json.Marshal(v) }
+func encodeRecord(v any) ([]byte, error) {
+	if r, ok := v.(*lab.Result); ok {
+		if b, ok := appendResult(make([]byte, 0, 512), r); ok {
+			return b, nil
+		}
+	}
+	return json.Marshal(v)
+}
 
 // jsonProblem names the field a JSON decoding error is about. Syntax
 // errors are 400 (the document cannot be read); a readable document with

@@ -129,8 +129,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		cid = msgid.New()
 	}
 	w.Header()[headerCorrelation] = []string{cid}
-	ctx := context.WithValue(r.Context(), keyCorrelation, cid)
-	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+	// One allocation holds the request's state and its response writer;
+	// the guard fills in the principal without another request copy.
+	st := &reqState{cid: cid}
+	st.sw = statusWriter{ResponseWriter: w, status: http.StatusOK}
+	sw := &st.sw
+	ctx := context.WithValue(r.Context(), keyState, st)
 	req := r.WithContext(ctx)
 	defer func() {
 		if v := recover(); v != nil {
@@ -150,10 +154,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// hold customer ids and accession numbers.
 		if s.log.Enabled(ctx, lv) {
 			s.log.Log(ctx, lv, "http request", "method", r.Method, "route", req.Pattern, "status", sw.status,
-				"duration_ms", time.Since(start).Milliseconds(), "key_id", principal(sw.ctx).KeyID)
+				"duration_ms", time.Since(start).Milliseconds(), "key_id", st.p.KeyID)
 		}
 	}()
-	sw.ctx = ctx
 	s.mux.ServeHTTP(sw, req)
 }
 
@@ -200,11 +203,12 @@ func (s *Server) guard(rt Route) http.Handler {
 			writeProblem(w, r, problem(http.StatusForbidden, probForbidden, "Forbidden", "this key lacks the scope "+rt.Scope))
 			return
 		}
-		ctx := context.WithValue(r.Context(), keyPrincipal, p)
-		if sw, ok := w.(*statusWriter); ok {
-			sw.ctx = ctx
+		if st, ok := r.Context().Value(keyState).(*reqState); ok {
+			st.p = p
+			rt.Handler(w, r)
+			return
 		}
-		rt.Handler(w, r.WithContext(ctx))
+		rt.Handler(w, r.WithContext(context.WithValue(r.Context(), keyState, &reqState{p: p})))
 	})
 }
 
@@ -223,7 +227,6 @@ type statusWriter struct {
 	http.ResponseWriter
 	status int
 	wrote  bool
-	ctx    context.Context
 }
 
 func (w *statusWriter) WriteHeader(code int) {
