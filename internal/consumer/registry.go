@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/imp-health/imp/internal/broker"
+	"github.com/imp-health/imp/internal/dispatch"
 	"github.com/imp-health/imp/internal/ingest"
 	"github.com/imp-health/imp/internal/store"
 	"github.com/imp-health/imp/internal/stream"
@@ -20,6 +21,11 @@ type Deps struct {
 	Tiers     *ingest.Tiers
 	Topics    stream.Topics
 	Logger    *slog.Logger
+	// Dispatcher delivers results, statuses and reports to destinations.
+	Dispatcher *dispatch.Dispatcher
+	// LIS sends orders to the laboratory information system; nil when
+	// none is configured (orders then wait in the retry ladder).
+	LIS LIS
 }
 
 // Scaling is how the seed runs a consumer on Kubernetes; the manifests and

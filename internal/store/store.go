@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"time"
 
@@ -39,6 +40,10 @@ type Store interface {
 	Audit
 	Idempotency
 	APIKeys
+	Destinations
+	// Processed reports which ids consumer has claimed (read-only; used to
+	// skip outbound deliveries already made).
+	Processed(ctx context.Context, consumer string, ids []string) (map[string]bool, error)
 	// Prune deletes tracking rows, processed-message records, audit
 	// entries and idempotency records older than before, at most limit
 	// rows per table per call, and reports how many it deleted.
@@ -263,4 +268,28 @@ type APIKeys interface {
 	APIKey(ctx context.Context, id string) (APIKey, error)
 	ListAPIKeys(ctx context.Context) ([]APIKey, error)
 	RevokeAPIKey(ctx context.Context, id string, at time.Time) error
+}
+
+// Destination is where a partner's or customer's events are delivered.
+type Destination struct {
+	ID string `json:"id"`
+	// Owner is "partner:<id>", "customer:<id>" or "*" for everyone.
+	Owner  string   `json:"owner"`
+	Events []string `json:"events"` // result, status, report
+	Format string   `json:"format"` // json, hl7, fhir
+	// Connector is the delivery.Destination document (connector, URL or
+	// address, secret, timeout).
+	Connector json.RawMessage `json:"connector"`
+	Enabled   bool            `json:"enabled"`
+	CreatedAt time.Time       `json:"created_at"`
+}
+
+// Destinations stores delivery destinations.
+type Destinations interface {
+	PutDestination(ctx context.Context, d Destination) error
+	DeleteDestination(ctx context.Context, id string) error
+	ListDestinations(ctx context.Context) ([]Destination, error)
+	// DestinationsFor lists enabled destinations of any of owners that
+	// take event.
+	DestinationsFor(ctx context.Context, owners []string, event string) ([]Destination, error)
 }

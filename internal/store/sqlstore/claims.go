@@ -71,3 +71,35 @@ func dedupe(ids []string) []string {
 	}
 	return out
 }
+
+// Processed reports which ids consumer has claimed.
+func (s *DB) Processed(ctx context.Context, consumer string, ids []string) (map[string]bool, error) {
+	out := make(map[string]bool, len(ids))
+	ids = dedupe(ids)
+	for start := 0; start < len(ids); start += chunkRows {
+		chunk := ids[start:min(start+chunkRows, len(ids))]
+		args := make([]any, 0, len(chunk)+1)
+		args = append(args, consumer)
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		rows, err := s.db.QueryContext(ctx, s.d.rebind(`SELECT message_id FROM processed_messages WHERE consumer = $1 AND message_id IN (`+placeholders(2, len(chunk))+`)`), args...)
+		if err != nil {
+			return nil, s.err("processed", err)
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, s.err("processed", err)
+			}
+			out[id] = true
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, s.err("processed", err)
+		}
+	}
+	return out, nil
+}

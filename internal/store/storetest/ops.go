@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -174,5 +175,50 @@ func testPruneBounded(t *testing.T, s store.Store) {
 	left, _ := s.Messages(c, store.MessageQuery{Limit: 1000})
 	if len(left) != 5 {
 		t.Fatalf("%d messages left, want the 5 fresh ones", len(left))
+	}
+}
+
+func testDestinations(t *testing.T, s store.Store) {
+	c := ctx(t)
+	conn := []byte(`{"connector":"webhook","url":"https://partner.example/hook","secret":"s"}`)
+	put := func(id, owner, events string, enabled bool) {
+		t.Helper()
+		if err := s.PutDestination(c, store.Destination{ID: id, Owner: owner, Events: strings.Fields(events), Format: "json",
+			Connector: conn, Enabled: enabled, CreatedAt: t0}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("d1", "partner:P1", "result status", true)
+	put("d2", "customer:C1", "result", true)
+	put("d3", "*", "status", true)
+	put("d4", "partner:P1", "result", false)
+	got, err := s.DestinationsFor(c, []string{"partner:P1", "customer:C1"}, "result")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, d := range got {
+		ids = append(ids, d.ID)
+	}
+	if fmt.Sprint(ids) != "[d1 d2]" {
+		t.Fatalf("result destinations = %v", ids)
+	}
+	got, _ = s.DestinationsFor(c, []string{"partner:P2"}, "status")
+	if len(got) != 1 || got[0].ID != "d3" || string(got[0].Connector) == "" {
+		t.Fatalf("status destinations for another partner = %+v", got)
+	}
+	put("d1", "partner:P1", "status", true) // replace
+	if got, _ := s.DestinationsFor(c, []string{"partner:P1"}, "result"); len(got) != 0 {
+		t.Fatalf("replaced destination still takes results: %+v", got)
+	}
+	if err := s.DeleteDestination(c, "d2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteDestination(c, "d2"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("second delete: %v", err)
+	}
+	all, _ := s.ListDestinations(c)
+	if len(all) != 3 {
+		t.Fatalf("list = %d", len(all))
 	}
 }

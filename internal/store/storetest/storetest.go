@@ -40,6 +40,7 @@ func Exercise(t *testing.T, newStore func(t *testing.T) store.Store) {
 		"DeadLetters":              testDeadLetters,
 		"AuditAndIdempotency":      testAuditAndIdempotency,
 		"PruneBounded":             testPruneBounded,
+		"Destinations":             testDestinations,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -100,6 +101,9 @@ func testClaimOnce(t *testing.T, s store.Store) {
 
 func testClaimPerConsumer(t *testing.T, s store.Store) {
 	claim(t, s, "customer", "m1")
+	if got, err := s.Processed(ctx(t), "customer", []string{"m1", "m2"}); err != nil || !got["m1"] || got["m2"] {
+		t.Fatalf("processed = %v, %v", got, err)
+	}
 	if got := claim(t, s, "employee", "m1"); !got["m1"] {
 		t.Fatalf("another consumer's claim of m1 = %v, want fresh", got)
 	}

@@ -1,0 +1,151 @@
+package consumer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/imp-health/imp/internal/dispatch"
+	"github.com/imp-health/imp/internal/lab"
+	"github.com/imp-health/imp/internal/store"
+	"github.com/imp-health/imp/internal/stream"
+)
+
+// The seed's scaling of the result consumers.
+var resultScaling = map[lab.Tier]Scaling{
+	lab.TierGeneral: {Replicas: 1, MaxReplicas: 3, LagThreshold: 20},
+	lab.TierB2B:     {Replicas: 1, MaxReplicas: 3, LagThreshold: 20},
+	lab.TierCorp:    {Replicas: 1},
+	lab.TierSVIP1:   {Replicas: 1, MaxReplicas: 1, LagThreshold: 20},
+	lab.TierSVIP2:   {Replicas: 1, MaxReplicas: 1, LagThreshold: 20},
+}
+
+// SVIPRetry is the SVIP re-push consumer's own policy: quick first
+// retries and a long tail, because an SVIP patient is waiting.
+var SVIPRetry = RetryPolicy{
+	InPlaceAttempts: 2,
+	InPlaceBackoff:  100 * time.Millisecond,
+	MaxAttempts:     10,
+	Backoff: []time.Duration{2 * time.Second, 5 * time.Second, 15 * time.Second, 30 * time.Second, time.Minute,
+		2 * time.Minute, 5 * time.Minute, 10 * time.Minute, 20 * time.Minute, 30 * time.Minute},
+}
+
+func init() {
+	for _, t := range lab.Tiers {
+		name := lab.ResultStreamFor(t)
+		def := Definition{
+			Name: name, Doc: fmt.Sprintf("results of %s customers: store (versioned) and deliver to their destinations", t),
+			Streams: []string{name}, Enabled: true, Concurrency: 4, Scaling: resultScaling[t],
+			New: func(d Deps) Handler { return resultHandler(d) },
+		}
+		if t == lab.TierSVIP1 || t == lab.TierSVIP2 {
+			// Their retries belong to the SVIP re-push consumer.
+			def.RetryStreams = []string{}
+		}
+		register(def)
+	}
+	register(Definition{
+		Name: "lis-test-result-svip-repush", Doc: "re-push of SVIP result deliveries that failed, with its own backoff",
+		RetryStreams: []string{stream.ResultsSVIP1, stream.ResultsSVIP2}, Enabled: true, Concurrency: 4,
+		Retry: SVIPRetry, Scaling: Scaling{Replicas: 1},
+		New: func(d Deps) Handler { return resultHandler(d) },
+	})
+}
+
+// storeClaim is the claim namespace of a stream's store effects: shared
+// by the stream's consumer and whoever handles its retries.
+func storeClaim(streamName string) string { return "store:" + streamName }
+
+// resultHandler stores results (versioned, once) and delivers each to the
+// destinations of its customer and the order's partner.
+func resultHandler(d Deps) Handler {
+	return HandlerFunc(func(ctx context.Context, msgs []*Message) error {
+		decoded := map[*Message]lab.Result{}
+		byStream := map[string][]*Message{}
+		for _, m := range msgs {
+			var r lab.Result
+			if err := decodeStrict(m.Value, &r); err != nil {
+				m.Fail(err)
+				continue
+			}
+			if err := r.Validate(); err != nil {
+				m.Fail(Permanent(err))
+				continue
+			}
+			m.SetKey("order", r.AccessionNumber)
+			m.SetKey("test", r.TestCode)
+			m.SetKey("customer", r.CustomerID)
+			decoded[m] = r
+			byStream[m.Stream] = append(byStream[m.Stream], m)
+		}
+		for s, ms := range byStream {
+			store := Dedupe(d.Store, storeClaim(s), TxHandlerFunc(func(ctx context.Context, tx store.Tx, ms []*Message) error {
+				rs := make([]lab.Result, len(ms))
+				for i, m := range ms {
+					rs[i] = decoded[m]
+				}
+				_, err := tx.ApplyResults(ctx, rs)
+				return err
+			}))
+			if err := store.Handle(ctx, ms); err != nil {
+				failAll(ms, err)
+			}
+		}
+		views := map[string]*store.OrderView{}
+		for _, m := range msgs {
+			r, ok := decoded[m]
+			if !ok || m.Err() != nil {
+				continue
+			}
+			deliverResult(ctx, d, m, r, views)
+		}
+		return nil
+	})
+}
+
+// deliverResult delivers r unless a newer result for the same test is
+// already stored (a stale record is never delivered).
+func deliverResult(ctx context.Context, d Deps, m *Message, r lab.Result, views map[string]*store.OrderView) {
+	v, ok := views[r.AccessionNumber]
+	if !ok {
+		got, err := d.Store.Order(ctx, r.AccessionNumber)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			m.Fail(err)
+			return
+		}
+		v = &got
+		views[r.AccessionNumber] = v
+	}
+	for _, cur := range v.Results {
+		if cur.TestCode == r.TestCode && cur.Newer(r) {
+			m.Note = "superseded by a newer result; not delivered"
+			return
+		}
+	}
+	customerID := r.CustomerID
+	if customerID == "" {
+		customerID = v.Order.CustomerID
+	}
+	var c lab.Customer
+	if customerID != "" {
+		var err error
+		if c, err = d.Store.Customer(ctx, customerID); err != nil && !errors.Is(err, store.ErrNotFound) {
+			m.Fail(err)
+			return
+		}
+	}
+	dests, err := d.Store.DestinationsFor(ctx, owners(customerID, v.Order.PartnerID), "result")
+	if err != nil {
+		m.Fail(err)
+		return
+	}
+	order := v.Order
+	if order.AccessionNumber == "" {
+		order.AccessionNumber = r.AccessionNumber
+	}
+	n := deliverTo(ctx, d, m, dests, dispatch.Event{Kind: "result", MessageID: m.ID, Order: order, Customer: c, Results: []lab.Result{r}})
+	if m.Err() == nil {
+		m.Note = fmt.Sprintf("stored; delivered to %d of %d destinations", n, len(dests))
+	}
+}
