@@ -97,4 +97,3 @@ func (rc *rawClient) post(body []byte) (int, error) {
 	}
 	return 0, errors.New("response without length")
 }
-

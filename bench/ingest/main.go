@@ -20,6 +20,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
@@ -37,6 +38,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -63,6 +65,7 @@ type config struct {
 	linger     time.Duration
 	cpuprofile string
 	target     string
+	repeat     int
 }
 
 func main() {
@@ -77,6 +80,7 @@ func main() {
 	flag.DurationVar(&c.linger, "linger", 0, "producer linger for both IMP and the baseline (kgo's default is 10ms)")
 	flag.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of the IMP phases to this file")
 	flag.StringVar(&c.target, "target", "both", "imp | baseline | both | null (a do-nothing handler: the HTTP loop's ceiling)")
+	flag.IntVar(&c.repeat, "repeat", 1, "single mode: alternate IMP and baseline this many rounds and report medians (a shared machine is noisy)")
 	flag.Parse()
 	if err := run(c); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -248,6 +252,7 @@ type result struct {
 	errors   int64
 	elapsed  time.Duration
 	lat      []time.Duration
+	cpu      time.Duration // process CPU (user+sys) while measuring: server, broker and load generator
 }
 
 func (r result) reqPerSec() float64 { return float64(r.requests) / r.elapsed.Seconds() }
@@ -265,13 +270,27 @@ func (r result) String() string {
 	if r.records != r.requests {
 		s += fmt.Sprintf("  %10.0f records/s", r.recPerSec())
 	}
-	return s + fmt.Sprintf("  p50 %6.2f ms  p99 %6.2f ms  errors %d", ms(r.pct(0.50)), ms(r.pct(0.99)), r.errors)
+	s += fmt.Sprintf("  p50 %6.2f ms  p99 %6.2f ms  errors %d", ms(r.pct(0.50)), ms(r.pct(0.99)), r.errors)
+	if r.requests > 0 {
+		s += fmt.Sprintf("  cpu %.1f µs/req (%.0f%% of %d cores)", float64(r.cpu.Microseconds())/float64(r.requests),
+			100*r.cpu.Seconds()/r.elapsed.Seconds()/float64(runtime.NumCPU()), runtime.NumCPU())
+	}
+	return s
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // drive runs conns clients against url for d (after warmup); rate > 0
 // paces the requests (requests/s over all clients).
+// drive runs a phase against the rig. The in-process broker keeps every
+// record in memory, so later phases pay more GC work than earlier ones:
+// -repeat alternates the order of IMP and the baseline to cancel that out.
+// (Deleting the topics between phases would free it, but kfake does not
+// survive a producer writing to a re-created topic.)
+func (r *rig) drive(c config, name, url string, bodies [][]byte, perReq int, rate float64) result {
+	return drive(c, name, url, r.token, bodies, perReq, rate)
+}
+
 func drive(c config, name, url, token string, bodies [][]byte, perReq int, rate float64) result {
 	base, path := url, "/"
 	if i := strings.Index(strings.TrimPrefix(url, "http://"), "/"); i >= 0 {
@@ -340,11 +359,13 @@ func drive(c config, name, url, token string, bodies [][]byte, perReq int, rate 
 		})
 	}
 	time.Sleep(c.warmup)
+	cpu0 := cpuTime()
 	measuring.Store(true)
 	t0 := time.Now()
 	time.Sleep(c.duration)
 	measuring.Store(false)
 	res.elapsed = time.Since(t0)
+	res.cpu = cpuTime() - cpu0
 	stop.Store(true)
 	wg.Wait()
 	_ = start
@@ -377,24 +398,47 @@ func run(c config) error {
 		}
 	}()
 	if c.target == "null" {
-		fmt.Println(drive(c, "do-nothing handler", r.null, r.token, recs, 1, 0))
+		fmt.Println(r.drive(c, "do-nothing handler", r.null, recs, 1, 0))
 		return nil
 	}
 	impOn, baseOn := c.target != "baseline", c.target != "imp"
 	var maxIMP result
 	if c.mode == "single" || c.mode == "all" || c.mode == "rate" && c.rate == 0 {
-		var b result
-		if impOn {
-			startProf()
-			maxIMP = drive(c, "IMP POST /v1/results", r.impURL+"/v1/results", r.token, recs, 1, 0)
-			fmt.Println(maxIMP)
+		var imps, bases []result
+		for round := range max(1, c.repeat) {
+			order := []bool{true, false} // IMP first, then the baseline; swapped every other round
+			if round%2 == 1 {
+				order = []bool{false, true}
+			}
+			for _, isIMP := range order {
+				switch {
+				case isIMP && impOn:
+					startProf()
+					res := r.drive(c, "IMP POST /v1/results", r.impURL+"/v1/results", recs, 1, 0)
+					fmt.Println(res)
+					imps = append(imps, res)
+				case !isIMP && baseOn:
+					res := r.drive(c, "baseline (decode+produce)", r.base, recs, 1, 0)
+					fmt.Println(res)
+					bases = append(bases, res)
+				}
+			}
 		}
-		if baseOn {
-			b = drive(c, "baseline (decode+produce)", r.base, r.token, recs, 1, 0)
-			fmt.Println(b)
+		if len(imps) > 0 {
+			maxIMP = median(imps)
 		}
-		if impOn && baseOn {
-			fmt.Printf("ratio IMP/baseline: %.2f\n", maxIMP.reqPerSec()/b.reqPerSec())
+		if len(imps) > 1 || len(bases) > 1 {
+			fmt.Printf("median of %d rounds:\n", max(len(imps), len(bases)))
+			if len(imps) > 0 {
+				fmt.Println(median(imps))
+			}
+			if len(bases) > 0 {
+				fmt.Println(median(bases))
+			}
+		}
+		if len(imps) > 0 && len(bases) > 0 {
+			fmt.Printf("ratio IMP/baseline: %.2f (events/s)  %.2f (CPU per request, baseline/IMP)\n",
+				median(imps).reqPerSec()/median(bases).reqPerSec(), cpuPerReq(median(bases))/cpuPerReq(median(imps)))
 		}
 	}
 	if c.mode == "rate" || c.mode == "all" {
@@ -403,18 +447,36 @@ func run(c config) error {
 			rate = maxIMP.reqPerSec() / 2
 		}
 		if impOn {
-			fmt.Println(drive(c, fmt.Sprintf("IMP at %.0f req/s", rate), r.impURL+"/v1/results", r.token, recs, 1, rate))
+			fmt.Println(r.drive(c, fmt.Sprintf("IMP at %.0f req/s", rate), r.impURL+"/v1/results", recs, 1, rate))
 		}
 		if baseOn {
-			fmt.Println(drive(c, fmt.Sprintf("baseline at %.0f req/s", rate), r.base, r.token, recs, 1, rate))
+			fmt.Println(r.drive(c, fmt.Sprintf("baseline at %.0f req/s", rate), r.base, recs, 1, rate))
 		}
 	}
 	if (c.mode == "batch" || c.mode == "all") && impOn {
 		startProf()
 		bc := c
 		bc.conns = max(1, min(c.conns, 8))
-		fmt.Println(drive(bc, fmt.Sprintf("IMP batch x%d (%d conns)", c.batch, bc.conns), r.impURL+"/v1/results/batch", r.token,
+		fmt.Println(r.drive(bc, fmt.Sprintf("IMP batch x%d (%d conns)", c.batch, bc.conns), r.impURL+"/v1/results/batch",
 			batchBodies(recs, c.batch, 16), c.batch, 0))
 	}
 	return nil
 }
+
+// cpuTime is the process's user+system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// median is the round with the median throughput.
+func median(rs []result) result {
+	s := slices.Clone(rs)
+	slices.SortFunc(s, func(a, b result) int { return cmp.Compare(a.reqPerSec(), b.reqPerSec()) })
+	return s[len(s)/2]
+}
+
+func cpuPerReq(r result) float64 { return float64(r.cpu.Microseconds()) / float64(max(1, r.requests)) }
