@@ -13,6 +13,7 @@ import (
 	"github.com/imp-health/imp/internal/broker"
 	"github.com/imp-health/imp/internal/config"
 	"github.com/imp-health/imp/internal/consumer"
+	"github.com/imp-health/imp/internal/dispatch"
 	"github.com/imp-health/imp/internal/ingest"
 	"github.com/imp-health/imp/internal/metrics"
 	"github.com/imp-health/imp/internal/store"
@@ -23,18 +24,20 @@ import (
 
 // App holds the shared infrastructure of one process.
 type App struct {
-	Cfg       config.Config
-	Log       *slog.Logger
-	Broker    broker.Config
-	Embedded  *broker.Embedded // nil with an external cluster
-	Store     store.Store
-	Producer  *broker.Producer
-	Admin     *kadm.Client
-	Keys      *auth.Keys
-	Topics    stream.Topics
-	Metrics   *metrics.Metrics
-	Publisher *ingest.Publisher
-	Tiers     *ingest.Tiers
+	Cfg        config.Config
+	Log        *slog.Logger
+	Broker     broker.Config
+	Embedded   *broker.Embedded // nil with an external cluster
+	Store      store.Store
+	Producer   *broker.Producer
+	Admin      *kadm.Client
+	Keys       *auth.Keys
+	Topics     stream.Topics
+	Metrics    *metrics.Metrics
+	Publisher  *ingest.Publisher
+	Tiers      *ingest.Tiers
+	Dispatcher *dispatch.Dispatcher
+	LIS        consumer.LIS // nil without IMP_LIS_ADDR
 }
 
 // Open starts the embedded broker when no brokers are configured, opens
@@ -73,6 +76,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (a *App, err
 	a.Keys = auth.NewKeys(a.Store, cfg.KeyPepper, 10*time.Second)
 	a.Publisher = ingest.NewPublisher(a.Producer, a.Topics, a.Metrics)
 	a.Tiers = ingest.NewTiers(a.Store, 30*time.Second)
+	if a.Dispatcher, err = a.newDispatcher(dispatch.Formats{}); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -99,7 +105,8 @@ func (a *App) Partitions(streamName string) int32 {
 
 // Deps are the consumer handlers' dependencies.
 func (a *App) Deps() consumer.Deps {
-	return consumer.Deps{Store: a.Store, Producer: a.Producer, Publisher: a.Publisher, Tiers: a.Tiers, Topics: a.Topics, Logger: a.Log}
+	return consumer.Deps{Store: a.Store, Producer: a.Producer, Publisher: a.Publisher, Tiers: a.Tiers, Topics: a.Topics,
+		Logger: a.Log, Dispatcher: a.Dispatcher, LIS: a.LIS}
 }
 
 // Operator performs re-push and discard of dead letters.
@@ -163,6 +170,9 @@ func (a *App) EnsureAdminKey(ctx context.Context) (token string, err error) {
 // Close releases everything Open started, the embedded broker last so its
 // log is flushed after every client is gone.
 func (a *App) Close() {
+	if a.Dispatcher != nil {
+		a.Dispatcher.Close()
+	}
 	if a.Producer != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		a.Producer.Close(ctx)

@@ -43,6 +43,30 @@ type Config struct {
 	TrackingRetention time.Duration `name:"tracking-retention" default:"336h" help:"how long message tracking and processed-message records are kept (longer than topic retention, so redelivery stays deduplicated)"`
 	LagInterval       time.Duration `name:"lag-interval" default:"15s" help:"how often consumer lag is read for /metrics"`
 
+	MLLPAddr    string `name:"mllp-addr" default:":2575" help:"address of the MLLP listener for HL7 v2 from the LIS and partners (imp serve, imp api); empty disables it"`
+	MLLPTLSCert string `name:"mllp-tls-cert" help:"PEM certificate for MLLP over TLS (with mllp-tls-key)"`
+	MLLPTLSKey  string `name:"mllp-tls-key" help:"PEM private key for MLLP over TLS"`
+
+	LISAddr       string        `name:"lis-addr" help:"host:port of the LIS's MLLP listener that receives orders; empty: orders wait in the retry ladder"`
+	LISTLS        bool          `name:"lis-tls" help:"speak MLLP over TLS to the LIS"`
+	LISMessage    string        `name:"lis-message" default:"ORM" help:"order message the LIS takes: ORM (ORM^O01) or OML (OML^O21)"`
+	LISAckTimeout time.Duration `name:"lis-ack-timeout" default:"30s" help:"how long to wait for the LIS's ACK"`
+	LISConns      int           `name:"lis-connections" default:"2" help:"MLLP connections kept open to the LIS"`
+	HL7App        string        `name:"hl7-app" default:"IMP" help:"MSH-3 sending application of the HL7 IMP sends"`
+	HL7Facility   string        `name:"hl7-facility" default:"LAB" help:"MSH-4 sending facility"`
+	LISApp        string        `name:"lis-app" default:"LIS" help:"MSH-5 receiving application of orders"`
+	LISFacility   string        `name:"lis-facility" default:"LAB" help:"MSH-6 receiving facility of orders"`
+
+	WebhookAllowHTTP bool   `name:"webhook-allow-http" help:"allow plain http:// webhook and SMS gateway URLs (in-cluster receivers); https is required otherwise"`
+	SMTPHost         string `name:"smtp-host" help:"SMTP server for email notifications; empty disables email"`
+	SMTPPort         int    `name:"smtp-port" default:"587" help:"SMTP port"`
+	SMTPFrom         string `name:"smtp-from" default:"IMP Laboratory <no-reply@localhost>" help:"From address of notifications"`
+	SMTPUser         string `name:"smtp-user" help:"SMTP user (AUTH when set)"`
+	SMTPPassword     string `name:"smtp-password" secret:"true" help:"SMTP password"`
+	SMTPTLS          string `name:"smtp-tls" default:"starttls" help:"starttls (when offered), starttls-required or implicit"`
+	SMSURL           string `name:"sms-url" help:"SMS gateway URL (JSON POST {to, text, reference}); empty disables SMS"`
+	SMSToken         string `name:"sms-token" secret:"true" help:"bearer token of the SMS gateway"`
+
 	InstanceID string `name:"instance-id" help:"static consumer-group membership id (e.g. a StatefulSet pod name): a restarted member takes its partitions back at once instead of after the session timeout"`
 
 	Consumers        []string      `name:"consumers" help:"consumers to enable in addition to the defaults (e.g. the scaled-to-zero ones)"`
@@ -132,6 +156,36 @@ func (c *Config) Validate() error {
 	}
 	if c.AdminKey != "" && len(c.AdminKey) < 16 {
 		return bad("admin-key", "must be at least 16 characters")
+	}
+	if c.MLLPAddr != "" {
+		if err := checkAddr(c.MLLPAddr); err != nil {
+			return bad("mllp-addr", "%v", err)
+		}
+	}
+	if (c.MLLPTLSCert == "") != (c.MLLPTLSKey == "") {
+		return bad("mllp-tls-cert", "mllp-tls-cert and mllp-tls-key go together")
+	}
+	if c.LISAddr != "" {
+		if _, _, err := net.SplitHostPort(c.LISAddr); err != nil {
+			return bad("lis-addr", "%q is not host:port", c.LISAddr)
+		}
+	}
+	if c.LISMessage != "ORM" && c.LISMessage != "OML" {
+		return bad("lis-message", "must be ORM or OML")
+	}
+	if c.LISAckTimeout <= 0 {
+		return bad("lis-ack-timeout", "must be positive")
+	}
+	if c.LISConns < 1 {
+		return bad("lis-connections", "must be at least 1")
+	}
+	switch c.SMTPTLS {
+	case "starttls", "starttls-required", "implicit":
+	default:
+		return bad("smtp-tls", "must be starttls, starttls-required or implicit")
+	}
+	if c.SMTPHost != "" && (c.SMTPPort < 1 || c.SMTPPort > 65535) {
+		return bad("smtp-port", "must be a port number")
 	}
 	if c.TrackingRetention < time.Hour {
 		return bad("tracking-retention", "must be at least 1h")
