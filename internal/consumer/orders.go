@@ -102,6 +102,8 @@ func orderHandler(d Deps) Handler {
 			if m.Err() != nil {
 				continue
 			}
+			// A stored duplicate may not have reached the LIS yet.
+			m.duplicate = false
 			sendOrder(ctx, d, m, decoded[m].o, decoded[m].c, tests)
 		}
 		return nil
@@ -117,7 +119,7 @@ func sendOrder(ctx context.Context, d Deps, m *Message, o lab.Order, c lab.Custo
 		return
 	}
 	if done[m.ID] {
-		m.Note = "already accepted by the LIS"
+		m.duplicate = true
 		return
 	}
 	if d.LIS == nil {

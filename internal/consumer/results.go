@@ -98,7 +98,13 @@ func resultHandler(d Deps) Handler {
 			if !ok || m.Err() != nil {
 				continue
 			}
-			deliverResult(ctx, d, m, r, views)
+			// A stored duplicate may still owe deliveries (a retry after a
+			// failed one): it is a duplicate only if nothing new happens.
+			stored := m.duplicate
+			m.duplicate = false
+			if made := deliverResult(ctx, d, m, r, views); made == 0 && stored && m.Err() == nil {
+				m.duplicate = true
+			}
 		}
 		return nil
 	})
@@ -106,13 +112,13 @@ func resultHandler(d Deps) Handler {
 
 // deliverResult delivers r unless a newer result for the same test is
 // already stored (a stale record is never delivered).
-func deliverResult(ctx context.Context, d Deps, m *Message, r lab.Result, views map[string]*store.OrderView) {
+func deliverResult(ctx context.Context, d Deps, m *Message, r lab.Result, views map[string]*store.OrderView) int {
 	v, ok := views[r.AccessionNumber]
 	if !ok {
 		got, err := d.Store.Order(ctx, r.AccessionNumber)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			m.Fail(err)
-			return
+			return 0
 		}
 		v = &got
 		views[r.AccessionNumber] = v
@@ -120,7 +126,7 @@ func deliverResult(ctx context.Context, d Deps, m *Message, r lab.Result, views 
 	for _, cur := range v.Results {
 		if cur.TestCode == r.TestCode && cur.Newer(r) {
 			m.Note = "superseded by a newer result; not delivered"
-			return
+			return 0
 		}
 	}
 	customerID := r.CustomerID
@@ -132,13 +138,13 @@ func deliverResult(ctx context.Context, d Deps, m *Message, r lab.Result, views 
 		var err error
 		if c, err = d.Store.Customer(ctx, customerID); err != nil && !errors.Is(err, store.ErrNotFound) {
 			m.Fail(err)
-			return
+			return 0
 		}
 	}
 	dests, err := d.Store.DestinationsFor(ctx, owners(customerID, v.Order.PartnerID), "result")
 	if err != nil {
 		m.Fail(err)
-		return
+		return 0
 	}
 	order := v.Order
 	if order.AccessionNumber == "" {
@@ -148,4 +154,5 @@ func deliverResult(ctx context.Context, d Deps, m *Message, r lab.Result, views 
 	if m.Err() == nil {
 		m.Note = fmt.Sprintf("stored; delivered to %d of %d destinations", n, len(dests))
 	}
+	return n
 }

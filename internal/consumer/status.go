@@ -60,8 +60,13 @@ func statusHandler(d Deps) Handler {
 			}
 		}
 		for _, m := range ok {
-			if m.Err() == nil {
-				notifyStatus(ctx, d, m, decoded[m])
+			if m.Err() != nil {
+				continue
+			}
+			applied := m.duplicate
+			m.duplicate = false
+			if made := notifyStatus(ctx, d, m, decoded[m]); made == 0 && applied && m.Err() == nil {
+				m.duplicate = true
 			}
 		}
 		return nil
@@ -70,22 +75,22 @@ func statusHandler(d Deps) Handler {
 
 // notifyStatus tells the order's subscribers, when ev is the order's
 // current status (a stale event is not announced).
-func notifyStatus(ctx context.Context, d Deps, m *Message, ev lab.StatusEvent) {
+func notifyStatus(ctx context.Context, d Deps, m *Message, ev lab.StatusEvent) int {
 	v, err := d.Store.Order(ctx, ev.AccessionNumber)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		m.Fail(err)
-		return
+		return 0
 	}
 	if v.Status != ev.Status || !v.StatusAt.Equal(ev.At) {
 		if m.Note == "" {
 			m.Note = "superseded; not announced"
 		}
-		return
+		return 0
 	}
 	dests, err := d.Store.DestinationsFor(ctx, owners(v.Order.CustomerID, v.Order.PartnerID), "status")
 	if err != nil {
 		m.Fail(err)
-		return
+		return 0
 	}
 	order := v.Order
 	order.AccessionNumber = ev.AccessionNumber
@@ -93,4 +98,5 @@ func notifyStatus(ctx context.Context, d Deps, m *Message, ev lab.StatusEvent) {
 	if m.Err() == nil && m.Note == "" {
 		m.Note = fmt.Sprintf("applied; announced to %d of %d subscribers", n, len(dests))
 	}
+	return n
 }
