@@ -283,11 +283,13 @@ func appendAccepted(b []byte, a ingest.Accepted) []byte {
 }
 
 func appendAcceptedFields(b []byte, a ingest.Accepted) []byte {
-	b = append(b, `"message_id":`...)
-	b = strconv.AppendQuote(b, a.MessageID)
-	b = append(b, `,"stream":`...)
-	b = strconv.AppendQuote(b, a.Stream)
-	b = append(b, `,"partition":`...)
+	// Message ids and stream names are ASCII letters, digits and '-'
+	// (msgid, derivedID, stream names): nothing to escape.
+	b = append(b, `"message_id":"`...)
+	b = append(b, a.MessageID...)
+	b = append(b, `","stream":"`...)
+	b = append(b, a.Stream...)
+	b = append(b, `","partition":`...)
 	b = strconv.AppendInt(b, int64(a.Partition), 10)
 	b = append(b, `,"offset":`...)
 	return strconv.AppendInt(b, a.Offset, 10)

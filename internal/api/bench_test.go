@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"bytes"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -15,7 +16,7 @@ import (
 // broker with acks=all and waiting for the acknowledgement, the 202 body.
 // Run in parallel so the producer batches as it does under load.
 func BenchmarkPostResult(b *testing.B) {
-	e := newEnv(b)
+	e := newEnvAt(b, slog.LevelInfo)
 	tok := e.token(b, auth.ScopeResultsWrite)
 	bodies := make([][]byte, 256)
 	for i := range bodies {

@@ -75,7 +75,10 @@ func (s *syncBuffer) String() string {
 
 // newEnv starts the server. The log level is debug so tests see every
 // line a request can produce.
-func newEnv(t testing.TB) *env {
+func newEnv(t testing.TB) *env { return newEnvAt(t, slog.LevelDebug) }
+
+// newEnvAt logs at level (benchmarks use Info, as production does).
+func newEnvAt(t testing.TB, level slog.Level) *env {
 	t.Helper()
 	var names []string
 	for _, s := range stream.All() {
@@ -97,7 +100,7 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
-	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: level}))
 	keys := auth.NewKeys(st, "pepper", 10*time.Second)
 	e := &env{st: st, keys: keys, cluster: cluster, prod: prod, bcfg: bcfg, logs: logs}
 	e.srv = api.New(api.Options{

@@ -51,6 +51,7 @@ type Server struct {
 	mux     *http.ServeMux
 	methods []string // every method some route serves, for 405's Allow
 	idem    inflight
+	tiers   tierFlight
 
 	openapiOnce sync.Once
 	openapiDoc  []byte
