@@ -41,6 +41,7 @@ type Store interface {
 	Idempotency
 	APIKeys
 	Destinations
+	Users
 	// Processed reports which ids consumer has claimed (read-only; used to
 	// skip outbound deliveries already made).
 	Processed(ctx context.Context, consumer string, ids []string) (map[string]bool, error)
@@ -163,6 +164,17 @@ type Tracking interface {
 	Timeline(ctx context.Context, messageID string) ([]MessageEvent, error)
 	// Activity summarises tracking per consumer since a time.
 	Activity(ctx context.Context, since time.Time) ([]ConsumerActivity, error)
+	// Rates counts outcomes per consumer in time buckets since a time
+	// (for throughput and error-rate charts).
+	Rates(ctx context.Context, since time.Time, bucket time.Duration) ([]RatePoint, error)
+}
+
+// RatePoint is one consumer's outcomes in one time bucket.
+type RatePoint struct {
+	Consumer string    `json:"consumer"`
+	Start    time.Time `json:"start"`
+	Total    int64     `json:"total"`
+	Failed   int64     `json:"failed"` // retrying or dead
 }
 
 // ConsumerActivity is one consumer's traffic since a time.
@@ -292,4 +304,43 @@ type Destinations interface {
 	// DestinationsFor lists enabled destinations of any of owners that
 	// take event.
 	DestinationsFor(ctx context.Context, owners []string, event string) ([]Destination, error)
+}
+
+// User is a dashboard user.
+type User struct {
+	Username     string    `json:"username"`
+	PasswordHash string    `json:"-"`
+	Role         string    `json:"role"` // viewer, operator, admin
+	Disabled     bool      `json:"disabled"`
+	MustChange   bool      `json:"must_change"` // a one-time password is set
+	CreatedAt    time.Time `json:"created_at"`
+	LastLogin    time.Time `json:"last_login,omitzero"`
+}
+
+// Session is a dashboard login.
+type Session struct {
+	IDHash    []byte // hash of the cookie value
+	Username  string
+	CSRF      string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// Users stores dashboard users and sessions.
+type Users interface {
+	// CreateUser adds a user; an existing name is ErrConflict.
+	CreateUser(ctx context.Context, u User) error
+	// UpdateUser replaces a user's hash, role and flags; unknown is
+	// ErrNotFound.
+	UpdateUser(ctx context.Context, u User) error
+	User(ctx context.Context, username string) (User, error)
+	ListUsers(ctx context.Context) ([]User, error)
+	CountUsers(ctx context.Context) (int, error)
+	CreateSession(ctx context.Context, s Session) error
+	// Session returns a live session (ErrNotFound when absent or expired).
+	Session(ctx context.Context, idHash []byte, now time.Time) (Session, error)
+	DeleteSession(ctx context.Context, idHash []byte) error
+	// DeleteSessions ends every session of a user (password change,
+	// disable, role change).
+	DeleteSessions(ctx context.Context, username string) error
 }

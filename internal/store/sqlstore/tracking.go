@@ -234,3 +234,29 @@ func (s *DB) Activity(ctx context.Context, since time.Time) ([]store.ConsumerAct
 func itoa(n int) string {
 	return strconv.Itoa(n)
 }
+
+// Rates counts outcomes per consumer and time bucket (by last update).
+func (s *DB) Rates(ctx context.Context, since time.Time, bucket time.Duration) ([]store.RatePoint, error) {
+	b := bucket.Microseconds()
+	if b <= 0 {
+		b = time.Minute.Microseconds()
+	}
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT consumer, updated_at / $1 AS b, COUNT(*),
+		SUM(CASE WHEN status IN ('retrying', 'dead') THEN 1 ELSE 0 END)
+		FROM messages WHERE updated_at >= $2 GROUP BY consumer, b ORDER BY consumer, b`), b, micros(since))
+	if err != nil {
+		return nil, s.err("rates", err)
+	}
+	defer rows.Close()
+	var out []store.RatePoint
+	for rows.Next() {
+		var p store.RatePoint
+		var n int64
+		if err := rows.Scan(&p.Consumer, &n, &p.Total, &p.Failed); err != nil {
+			return nil, s.err("rates", err)
+		}
+		p.Start = fromMicros(n * b)
+		out = append(out, p)
+	}
+	return out, s.err("rates", rows.Err())
+}

@@ -62,6 +62,15 @@ func testTracking(t *testing.T, s store.Store) {
 	if fmt.Sprint(steps) != "[retrying/1 retrying/1 retrying/2 processed/2]" {
 		t.Fatalf("timeline = %v", steps)
 	}
+	rates, err := s.Rates(c, t0.Add(-time.Hour), time.Minute)
+	if err != nil || len(rates) != 2 {
+		t.Fatalf("rates = %+v, %v", rates, err)
+	}
+	for _, p := range rates {
+		if p.Consumer == "customer" && (p.Total != 1 || p.Failed != 1 || !p.Start.Equal(t0.Add(time.Minute).Truncate(time.Minute))) {
+			t.Fatalf("customer rate = %+v", p)
+		}
+	}
 	act, err := s.Activity(c, t0.Add(-time.Hour))
 	if err != nil || len(act) != 2 {
 		t.Fatalf("activity = %+v, %v", act, err)
@@ -220,5 +229,46 @@ func testDestinations(t *testing.T, s store.Store) {
 	all, _ := s.ListDestinations(c)
 	if len(all) != 3 {
 		t.Fatalf("list = %d", len(all))
+	}
+}
+
+func testUsersAndSessions(t *testing.T, s store.Store) {
+	c := ctx(t)
+	u := store.User{Username: "alice", PasswordHash: "$argon2id$x", Role: "operator", MustChange: true, CreatedAt: t0}
+	if err := s.CreateUser(c, u); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateUser(c, u); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("duplicate user: %v", err)
+	}
+	u.Role, u.MustChange, u.LastLogin = "admin", false, t0.Add(time.Hour)
+	if err := s.UpdateUser(c, u); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.User(c, "alice")
+	if err != nil || got.Role != "admin" || got.MustChange || !got.LastLogin.Equal(t0.Add(time.Hour)) || got.PasswordHash != u.PasswordHash {
+		t.Fatalf("user = %+v, %v", got, err)
+	}
+	if err := s.UpdateUser(c, store.User{Username: "bob"}); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("update unknown: %v", err)
+	}
+	if n, _ := s.CountUsers(c); n != 1 {
+		t.Fatalf("count = %d", n)
+	}
+	ss := store.Session{IDHash: []byte("h1"), Username: "alice", CSRF: "tok", CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
+	if err := s.CreateSession(c, ss); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Session(c, []byte("h1"), t0.Add(time.Minute)); err != nil || got.CSRF != "tok" || got.Username != "alice" {
+		t.Fatalf("session = %+v, %v", got, err)
+	}
+	if _, err := s.Session(c, []byte("h1"), t0.Add(2*time.Hour)); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("expired session: %v", err)
+	}
+	if err := s.DeleteSessions(c, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Session(c, []byte("h1"), t0); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("deleted session: %v", err)
 	}
 }

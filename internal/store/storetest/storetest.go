@@ -41,6 +41,7 @@ func Exercise(t *testing.T, newStore func(t *testing.T) store.Store) {
 		"AuditAndIdempotency":      testAuditAndIdempotency,
 		"PruneBounded":             testPruneBounded,
 		"Destinations":             testDestinations,
+		"UsersAndSessions":         testUsersAndSessions,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
