@@ -155,6 +155,10 @@ func format(v reflect.Value) string {
 // Load fills c from the YAML file (if any), then the environment, then the
 // flags that were set explicitly on fs. It does not validate.
 func Load(c *Config, fs *pflag.FlagSet, environ []string) error {
+	// Flags are bound to c's fields, so the file and env would overwrite
+	// what the command line said: remember it first, re-apply it last.
+	given := map[string]string{}
+	fs.Visit(func(fl *pflag.Flag) { given[fl.Name] = fl.Value.String() })
 	env := map[string]string{}
 	for _, kv := range environ {
 		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "IMP_") {
@@ -162,8 +166,8 @@ func Load(c *Config, fs *pflag.FlagSet, environ []string) error {
 		}
 	}
 	file := c.ConfigFile
-	if fl := fs.Lookup("config"); fl != nil && fl.Changed {
-		file = fl.Value.String()
+	if v, ok := given["config"]; ok {
+		file = v
 	} else if v, ok := env["IMP_CONFIG"]; ok {
 		file = v
 	}
@@ -173,9 +177,8 @@ func Load(c *Config, fs *pflag.FlagSet, environ []string) error {
 		}
 	}
 	for _, f := range fields(c) {
-		if fl := fs.Lookup(f.name); fl != nil && fl.Changed {
-			// Re-apply below: flags win over env and file.
-			continue
+		if _, ok := given[f.name]; ok {
+			continue // re-applied below: flags win over env and file
 		}
 		if v, ok := env["IMP_"+envName(f.name)]; ok {
 			if err := f.set(v); err != nil {
@@ -183,20 +186,14 @@ func Load(c *Config, fs *pflag.FlagSet, environ []string) error {
 			}
 		}
 	}
-	var err error
-	fs.Visit(func(fl *pflag.Flag) {
-		if err != nil {
-			return
-		}
-		for _, f := range fields(c) {
-			if f.name == fl.Name {
-				if e := f.set(fl.Value.String()); e != nil {
-					err = fmt.Errorf("%w: --%s: %v", ErrInvalid, f.name, e)
-				}
+	for _, f := range fields(c) {
+		if v, ok := given[f.name]; ok {
+			if err := f.set(v); err != nil {
+				return fmt.Errorf("%w: --%s: %v", ErrInvalid, f.name, err)
 			}
 		}
-	})
-	return err
+	}
+	return nil
 }
 
 func loadYAML(c *Config, path string) error {
