@@ -418,6 +418,9 @@ func run(c config) error {
 					fmt.Println(res)
 					imps = append(imps, res)
 				case !isIMP && baseOn:
+					if !impOn {
+						startProf() // -target baseline -cpuprofile profiles the baseline
+					}
 					res := r.drive(c, "baseline (decode+produce)", r.base, recs, 1, 0)
 					fmt.Println(res)
 					bases = append(bases, res)

@@ -2,7 +2,9 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -92,7 +94,7 @@ func (s *Server) runBatch(r *http.Request, c *collection, items [][]byte, ids id
 	}
 	publishFailed := 0
 	if len(envs) > 0 {
-		accs, errs := s.opt.Publisher.PublishMany(ctx, envs)
+		accs, errs := s.publishMany(ctx, envs)
 		for j, i := range at {
 			if errs[j] != nil {
 				p := problem(http.StatusServiceUnavailable, probUnavailable, "Broker unavailable",
@@ -328,4 +330,15 @@ func appendBatch(b []byte, res *BatchResponse) []byte {
 		b = append(b, '}')
 	}
 	return append(b, "]}\n"...)
+}
+
+func (s *Server) publishMany(ctx context.Context, envs []ingest.Envelope) ([]ingest.Accepted, []error) {
+	if s.opt.Publisher == nil {
+		errs := make([]error, len(envs))
+		for i := range errs {
+			errs[i] = errors.New("no publisher configured")
+		}
+		return make([]ingest.Accepted, len(envs)), errs
+	}
+	return s.opt.Publisher.PublishMany(ctx, envs)
 }
