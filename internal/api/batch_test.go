@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/imp-health/imp/internal/auth"
@@ -185,5 +186,32 @@ func TestResultTierRouting(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestResultTierRoutingConcurrent: many results for one customer at once
+// share the tier lookup and all land on the customer's stream.
+func TestResultTierRoutingConcurrent(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if err := e.st.InTx(ctx, func(tx store.Tx) error {
+		_, err := tx.UpsertCustomers(ctx, []lab.Customer{{ID: "VIP-2", Version: 1, Tier: lab.TierSVIP2, FamilyName: "Vip"}})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	tok := e.token(t, auth.ScopeResultsWrite)
+	var wg sync.WaitGroup
+	for i := range 32 {
+		wg.Go(func() {
+			body := with(validRecords()["results"], "customer_id", "VIP-2", "accession_number", "A-"+itoa(i))
+			if r := e.call("POST", "/v1/results", tok, body); r.code != 202 || r.json(t)["stream"] != "lis-test-result-svip2" {
+				t.Errorf("%d %s", r.code, r.body)
+			}
+		})
+	}
+	wg.Wait()
+	if n := len(e.records(t, prefix+"lis-test-result-svip2")); n != 32 {
+		t.Fatalf("%d records on svip2", n)
 	}
 }
