@@ -1,0 +1,457 @@
+package hl7map
+
+import (
+	"strings"
+	"time"
+
+	"github.com/imp-health/imp/internal/hl7"
+	"github.com/imp-health/imp/internal/lab"
+)
+
+// DecodeResults maps the results of an ORU^R01 or OUL^R21-R24 to lab
+// results, one per OBX that carries a result, in message order.
+//
+// The rules:
+//
+//   - accession number: per Options.Accession; by default the placer order
+//     number OBR-2.1, else ORC-2.1 of the same order group, else the
+//     filler's OBR-3.1, else ORC-3.1.
+//   - test code: OBX-3, the local code preferred (the primary triple unless
+//     its system is LN, else the alternate triple), else the LOINC code.
+//   - value (OBX-5 by OBX-2): NM numeric; SN numeric as comparator and
+//     number ("<70"), text when it is a ratio or range ("1:128"); CE, CWE,
+//     CNE coded (the code, else the text); ST, TX, FT and the rest text,
+//     repetitions joined by line breaks. ED and RP (documents, pointers)
+//     are not results and are skipped.
+//   - unit OBX-6.1 (else .2), reference range OBX-7, abnormal flag OBX-8
+//     (see the flags below), performing lab OBX-23.1, else OBX-15.
+//   - status: OBX-11, else OBR-25, via lab.ResultStatusFromOBX11. I, O and
+//     N carry no result and are skipped; U (final without the value) is
+//     refused, as only the sender has the value.
+//   - observed_at OBX-14, else OBR-7.
+//   - verified_by OBX-16.1, else the principal result interpreter's id
+//     OBR-32.1.1, and verified_at OBX-19, else OBR-22, for final
+//     and corrected results; a preliminary or cancelled result is not
+//     verified and leaves both empty.
+//   - comments: the NTE-3 texts after the OBX.
+//   - customer_id: from the PID above the result, per AssigningAuthority.
+//   - version: MSH-7 in microseconds, and updated_at MSH-7, so a
+//     correction sent later wins under lab.Result.Newer and a resent old
+//     message never does.
+//
+// OBX segments that follow an SPM describe the specimen (volume,
+// condition), not an ordered test, and are skipped. A text result split
+// over several OBX segments of the same test is joined; any other repeated
+// test code within one accession number is an error.
+//
+// Every returned result passes lab.Result.Validate; the first field that
+// would not is returned as an *Error at its HL7 location.
+func DecodeResults(m *hl7.Message, opt Options) ([]lab.Result, error) {
+	if err := expect(m, "ORU", "OUL"); err != nil {
+		return nil, err
+	}
+	d := resultDecoder{m: m, opt: opt, loc: opt.location(), oul: strings.EqualFold(m.Type().Code, "OUL")}
+	msgTime, err := messageTime(m, d.loc)
+	if err != nil {
+		return nil, err
+	}
+	d.msgTime, d.version = msgTime, version(msgTime)
+	if err := d.run(); err != nil {
+		return nil, err
+	}
+	return d.out, nil
+}
+
+type resultDecoder struct {
+	m       *hl7.Message
+	opt     Options
+	loc     *time.Location
+	oul     bool
+	msgTime time.Time
+	version int64
+
+	out    []lab.Result
+	obxSeq []int          // OBX occurrence of each result, for duplicate errors
+	keys   map[string]int // result key → index in out, once out is long
+	last   int            // index in out that NTEs attach to, or -1
+
+	pid      hl7.Segment
+	pidAt    at
+	customer string
+	custDone bool
+
+	orc, obr     hl7.Segment
+	orcAt, obrAt at
+	orcFresh     bool // the ORC started the group and no OBR joined it yet
+	inSpecimen   bool
+	group        groupInfo
+	groupReady   bool
+}
+
+// groupInfo is what the results of one order group share.
+type groupInfo struct {
+	accession   string
+	accLoc      hl7.ERL
+	status      string // OBR-25
+	observed    time.Time
+	reported    time.Time // OBR-22
+	observedErr *Error
+	reportedErr *Error
+}
+
+func (d *resultDecoder) run() error {
+	m := d.m
+	n := m.Count("OBX")
+	d.out = make([]lab.Result, 0, n)
+	var seqBuf [16]int
+	d.obxSeq = seqBuf[:0]
+	d.last = -1
+	var nPID, nORC, nOBR, nOBX, nNTE int
+	for i := 1; i <= m.Len(); i++ {
+		s := m.Segment(i)
+		switch s.Name() {
+		case "PID":
+			nPID++
+			d.pid, d.pidAt, d.custDone = s, at{"PID", nPID}, false
+			d.orc, d.obr, d.orcFresh, d.inSpecimen, d.groupReady, d.last = hl7.Segment{}, hl7.Segment{}, false, false, false, -1
+		case "ORC":
+			nORC++
+			if d.oul && !d.obr.IsZero() && d.orc.IsZero() && !d.groupReady {
+				// OUL puts the ORC after the OBR it belongs to.
+				d.orc, d.orcAt = s, at{"ORC", nORC}
+			} else {
+				d.orc, d.orcAt, d.obr, d.orcFresh = s, at{"ORC", nORC}, hl7.Segment{}, true
+			}
+			d.inSpecimen, d.groupReady, d.last = false, false, -1
+		case "OBR":
+			nOBR++
+			if !d.orcFresh {
+				d.orc = hl7.Segment{}
+			}
+			d.obr, d.obrAt, d.orcFresh = s, at{"OBR", nOBR}, false
+			d.inSpecimen, d.groupReady, d.last = false, false, -1
+		case "SPM":
+			d.inSpecimen, d.last = true, -1
+		case "OBX":
+			nOBX++
+			d.last = -1
+			if d.inSpecimen {
+				continue
+			}
+			if err := d.obx(hl7.OBX{Segment: s}, at{"OBX", nOBX}); err != nil {
+				return err
+			}
+		case "NTE":
+			nNTE++
+			if d.last < 0 {
+				continue
+			}
+			text := hl7.NTE{Segment: s}.Comment()
+			if blank(text) {
+				continue
+			}
+			if len(text) > 2000 {
+				return at{"NTE", nNTE}.err(3, hl7.CodeValueTooLong, "comment longer than 2000 characters")
+			}
+			r := &d.out[d.last]
+			r.Comments = append(r.Comments, text)
+		}
+	}
+	return nil
+}
+
+// prepareGroup reads what the results of the current order group share,
+// once, at its first OBX: by then OUL's trailing ORC has been seen too.
+func (d *resultDecoder) prepareGroup() {
+	if d.groupReady {
+		return
+	}
+	d.groupReady = true
+	g := groupInfo{}
+	g.accession, g.accLoc = accession(d.orc, d.obr, d.orcAt, d.obrAt, d.opt.Accession)
+	if !d.obr.IsZero() {
+		g.status = d.obr.Field(25).String()
+		g.observed, g.observedErr = timeField(d.obr, d.obrAt, 7, d.loc)
+		g.reported, g.reportedErr = timeField(d.obr, d.obrAt, 22, d.loc)
+	}
+	d.group = g
+}
+
+// accession applies rule to an order group; when no number is present, id
+// is empty and loc is where the first choice would be.
+func accession(orc, obr hl7.Segment, orcAt, obrAt at, rule AccessionRule) (string, hl7.ERL) {
+	first, second := 2, 3
+	if rule == FillerFirst {
+		first, second = 3, 2
+	}
+	for _, f := range [2]int{first, second} {
+		if v := obr.Field(f).String(); v != "" {
+			return v, obrAt.loc(f)
+		}
+		if v := orc.Field(f).String(); v != "" {
+			return v, orcAt.loc(f)
+		}
+	}
+	if obr.IsZero() && !orc.IsZero() {
+		return "", orcAt.loc(first)
+	}
+	if obr.IsZero() {
+		return "", hl7.ERL{Segment: "OBR"}
+	}
+	return "", obrAt.loc(first)
+}
+
+func (d *resultDecoder) obx(x hl7.OBX, a at) *Error {
+	vt := strings.ToUpper(x.ValueType())
+	if vt == "ED" || vt == "RP" {
+		return nil
+	}
+	d.prepareGroup()
+	g := &d.group
+
+	// Status.
+	stCode, stAt, stField := x.ResultStatus(), a, 11
+	if stCode == "" {
+		stCode, stAt, stField = g.status, d.obrAt, 25
+	}
+	switch strings.ToUpper(stCode) {
+	case "":
+		return a.missing(11, "observation result status")
+	case "I", "O", "N":
+		return nil // pending, order detail, not asked: no result yet
+	case "U":
+		return stAt.err(stField, hl7.CodeTableValueNotFound,
+			"status U (made final without the value) is not supported; send F with the value")
+	}
+	status, ok := lab.ResultStatusFromOBX11(stCode)
+	if !ok {
+		return stAt.err(stField, hl7.CodeTableValueNotFound, "result status must be one of P, F, C, X, R, S, D, W")
+	}
+
+	// Keys.
+	if g.accession == "" {
+		if g.accLoc.Segment == "OBR" && g.accLoc.Sequence == 0 {
+			return &Error{Location: g.accLoc, Code: hl7.CodeSegmentSequence, Reason: "observation without an order (ORC or OBR)"}
+		}
+		return &Error{Location: g.accLoc, Code: hl7.CodeRequiredFieldMissing, Reason: "missing order number (accession number)"}
+	}
+	if !validID(g.accession) {
+		return &Error{Location: g.accLoc, Code: hl7.CodeDataType, Reason: idRule("order number")}
+	}
+	code, _ := testCode(x.ObservationID())
+	if code == "" {
+		return a.missing(3, "test code")
+	}
+	if !validID(code) {
+		return a.invalid(3, idRule("test code"))
+	}
+
+	// Value.
+	var (
+		value string
+		typ   lab.ValueType
+	)
+	switch vt {
+	case "NM":
+		value, typ = x.Value(), lab.ValueNumeric
+	case "SN":
+		value, typ = structuredNumeric(x.ValueField())
+	case "CE", "CWE", "CNE", "CF":
+		c := x.CodedValue()
+		value, typ = firstNonEmpty(c.Code, c.Text), lab.ValueCoded
+	default:
+		value, typ = textValue(x.ValueField()), lab.ValueText
+	}
+	switch {
+	case blank(value):
+		if status != lab.ResultCancelled {
+			return a.missing(5, "observation value (required unless the result is cancelled, X)")
+		}
+	case len(value) > 65536:
+		return a.err(5, hl7.CodeValueTooLong, "observation value longer than 65536 bytes")
+	case typ == lab.ValueNumeric && !numeric(value):
+		return a.invalid(5, "numeric value must be a decimal number, optionally prefixed with < or >")
+	}
+	u := x.Units()
+	unit := firstNonEmpty(u.Code, u.Text)
+	if unit != "" && !validUCUM(unit) {
+		return a.invalid(6, "unit must be UCUM: at most 32 printable ASCII characters, no spaces, balanced brackets")
+	}
+	refRange := x.ReferenceRange()
+	if len(refRange) > 100 {
+		return a.err(7, hl7.CodeValueTooLong, "reference range longer than 100 characters")
+	}
+
+	// Times and people.
+	observed, terr := timeField(x.Segment, a, 14, d.loc)
+	if terr != nil {
+		return terr
+	}
+	if observed.IsZero() {
+		if g.observedErr != nil {
+			return g.observedErr
+		}
+		if observed = g.observed; observed.IsZero() {
+			return a.missing(14, "observation date/time (OBX-14, or OBR-7 for the order)")
+		}
+	}
+	var verifiedBy string
+	var verifiedAt time.Time
+	if status == lab.ResultFinal || status == lab.ResultCorrected {
+		verifiedBy = x.Field(16).String()
+		vbAt, vbField := a, 16
+		if verifiedBy == "" {
+			// The order's principal result interpreter, OBR-32.1.1.
+			verifiedBy, vbAt, vbField = d.obr.Field(32).Subcomponent(1).String(), d.obrAt, 32
+		}
+		if verifiedBy == "" {
+			return a.missing(16, "responsible observer id (who verified the result; or OBR-32 for the order)")
+		}
+		if !validID(verifiedBy) {
+			return vbAt.invalid(vbField, idRule("responsible observer id"))
+		}
+		if verifiedAt, terr = timeField(x.Segment, a, 19, d.loc); terr != nil {
+			return terr
+		}
+		if verifiedAt.IsZero() {
+			if g.reportedErr != nil {
+				return g.reportedErr
+			}
+			if verifiedAt = g.reported; verifiedAt.IsZero() {
+				return a.missing(19, "verification date/time (OBX-19, or OBR-22 for the order)")
+			}
+		}
+	}
+	performer, pField := x.Field(23).String(), 23
+	if performer == "" {
+		p := x.ProducerID()
+		performer, pField = firstNonEmpty(p.Text, p.Code), 15
+	}
+	if len(performer) > 200 {
+		return a.err(pField, hl7.CodeValueTooLong, "performing organization longer than 200 characters")
+	}
+	customer, cerr := d.customerID()
+	if cerr != nil {
+		return cerr
+	}
+
+	// A text result continued over several OBX segments is one result.
+	if i, dup := d.find(g.accession, code); dup {
+		p := &d.out[i]
+		if p.ValueType == lab.ValueText && typ == lab.ValueText && p.Status == status {
+			if len(p.Value)+1+len(value) > 65536 {
+				return a.err(5, hl7.CodeValueTooLong, "observation value longer than 65536 bytes")
+			}
+			p.Value += "\n" + value
+			d.last = i
+			return nil
+		}
+		return a.err(3, hl7.CodeDuplicateKeyIdentifier,
+			"test code repeats OBX("+itoa(d.obxSeq[i])+") for the same order number")
+	}
+
+	d.out = append(d.out, lab.Result{
+		AccessionNumber: g.accession,
+		TestCode:        code,
+		Version:         d.version,
+		ValueType:       typ,
+		Value:           value,
+		Unit:            unit,
+		ReferenceRange:  refRange,
+		AbnormalFlag:    flagFrom(x.Field(8)),
+		Status:          status,
+		ObservedAt:      observed,
+		VerifiedBy:      verifiedBy,
+		VerifiedAt:      verifiedAt,
+		CustomerID:      customer,
+		PerformingLab:   performer,
+		UpdatedAt:       d.msgTime,
+	})
+	d.obxSeq = append(d.obxSeq, a.seq)
+	d.last = len(d.out) - 1
+	if d.keys != nil {
+		d.keys[g.accession+"/"+code] = d.last
+	}
+	return nil
+}
+
+// find returns the index of the result with the given key. A scan is the
+// fastest for the usual dozen results; past linearLimit a map keeps a
+// message with thousands of OBX segments from taking quadratic time.
+func (d *resultDecoder) find(accession, code string) (int, bool) {
+	const linearLimit = 32
+	if d.keys == nil && len(d.out) > linearLimit {
+		d.keys = make(map[string]int, 2*len(d.out))
+		for i := range d.out {
+			d.keys[d.out[i].ResultKey()] = i
+		}
+	}
+	if d.keys != nil {
+		i, ok := d.keys[accession+"/"+code]
+		return i, ok
+	}
+	for i := range d.out {
+		if d.out[i].TestCode == code && d.out[i].AccessionNumber == accession {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// customerID reads the customer of the current PID once.
+func (d *resultDecoder) customerID() (string, *Error) {
+	if d.custDone {
+		return d.customer, nil
+	}
+	d.custDone = true
+	d.customer = ""
+	if d.pid.IsZero() {
+		return "", nil
+	}
+	id, rep := customerID(d.pid, d.opt.AssigningAuthority)
+	if id != "" && !validID(id) {
+		e := d.pidAt.invalid(3, idRule("patient identifier"))
+		e.Location.FieldRep = rep
+		return "", e
+	}
+	d.customer = id
+	return id, nil
+}
+
+func idRule(what string) string {
+	return what + " must be 1-64 letters, digits, '.', '_' or '-'"
+}
+
+// structuredNumeric reads an SN value: comparator^num1^separator^num2.
+// "<^70" and "^5.4" are numbers; "^1^:^128" (a ratio) and "^10^-^20" (a
+// range) are text.
+func structuredNumeric(v hl7.Value) (string, lab.ValueType) {
+	cmp, n1, sep, n2 := v.Component(1).String(), v.Component(2).String(), v.Component(3).String(), v.Component(4).String()
+	if sep == "" && n2 == "" {
+		if cmp == "" || cmp == "=" {
+			return n1, lab.ValueNumeric
+		}
+		return cmp + n1, lab.ValueNumeric
+	}
+	if cmp == "=" {
+		cmp = ""
+	}
+	return cmp + n1 + sep + n2, lab.ValueText
+}
+
+// textValue reads a text OBX-5: the first component of each repetition,
+// joined by line breaks.
+func textValue(v hl7.Value) string {
+	n := v.Reps()
+	if n <= 1 {
+		return v.String()
+	}
+	var b strings.Builder
+	for i := 1; i <= n; i++ {
+		if i > 1 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(v.Rep(i).String())
+	}
+	return b.String()
+}
