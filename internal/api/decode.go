@@ -142,10 +142,11 @@ func decodeRecord(b []byte, v any) error {
 	return decodeStrict(b, v)
 }
 
-// encodeRecord renders a validated record for its stream.
-func encodeRecord(v any) ([]byte, error) {
+// encodeRecord renders a validated record for its stream; size is a
+// capacity hint (the request body's size and some room for defaults).
+func encodeRecord(v any, size int) ([]byte, error) {
 	if r, ok := v.(*lab.Result); ok {
-		if b, ok := appendResult(make([]byte, 0, 512), r); ok {
+		if b, ok := appendResult(make([]byte, 0, size), r); ok {
 			return b, nil
 		}
 	}

@@ -56,18 +56,27 @@ type response struct {
 	storeBody []byte
 }
 
+// Shared header values: net/http only reads them, and the hot path then
+// allocates no slice per header.
+var (
+	hvJSON    = []string{ctJSON}
+	hvProblem = []string{ctProblem}
+	hvNoStore = []string{"no-store"}
+	hvRetry   = []string{"1"}
+)
+
 func (rs response) write(w http.ResponseWriter) {
-	ct := rs.contentType
-	if ct == "" {
-		ct = ctJSON
-	}
 	h := w.Header()
-	h["Content-Type"] = []string{ct}
-	if ct == ctProblem {
-		h["Cache-Control"] = []string{"no-store"}
+	if rs.contentType == ctProblem {
+		h["Content-Type"] = hvProblem
+		h["Cache-Control"] = hvNoStore
+	} else if rs.contentType == "" || rs.contentType == ctJSON {
+		h["Content-Type"] = hvJSON
+	} else {
+		h["Content-Type"] = []string{rs.contentType}
 	}
 	if rs.retryAfter {
-		h["Retry-After"] = []string{"1"}
+		h["Retry-After"] = hvRetry
 	}
 	w.WriteHeader(rs.status)
 	_, _ = w.Write(rs.body)

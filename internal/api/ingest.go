@@ -56,7 +56,7 @@ func acceptFunc[T any, P validator[T]](c *collection, prepare func(ctx context.C
 		if streamName == "" {
 			streamName = c.stream
 		}
-		value, err := encodeRecord(P(&v))
+		value, err := encodeRecord(P(&v), len(raw)+128)
 		if err != nil {
 			return ingest.Envelope{}, err
 		}
@@ -232,7 +232,7 @@ func (s *Server) postOne(c *collection) http.HandlerFunc {
 			if err != nil {
 				return s.publishFailure(r, err)
 			}
-			return response{status: http.StatusAccepted, body: appendAccepted(nil, acc), store: true}
+			return response{status: http.StatusAccepted, body: appendAccepted(make([]byte, 0, 160), acc), store: true}
 		})
 	}
 }
