@@ -4,7 +4,14 @@
 // Reads come from the store.
 //
 // Every route is declared once in routes.go, with its scope; the router,
-// the auth check and the OpenAPI document are derived from that table.
-// Errors are RFC 9457 problem+json documents. The package must never log
-// request or response bodies, nor patient identifiers.
+// the auth check and the OpenAPI document (openapi.go) are derived from
+// that table. The writable collections (ingest.go) share one definition
+// between the single and the batch handler (batch.go). Idempotency-Key
+// handling is in idempotency.go; the fast path for results in
+// resultcodec.go. Errors are RFC 9457 problem+json documents (problem.go),
+// with field paths (decode.go, explain.go).
+//
+// The package must never log request or response bodies, nor patient
+// identifiers: log lines carry the correlation id, route patterns, key
+// ids and message ids only.
 package api
