@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -16,6 +17,7 @@ import (
 	"github.com/imp-health/imp/internal/dispatch"
 	"github.com/imp-health/imp/internal/ingest"
 	"github.com/imp-health/imp/internal/metrics"
+	"github.com/imp-health/imp/internal/report"
 	"github.com/imp-health/imp/internal/store"
 	"github.com/imp-health/imp/internal/store/postgres"
 	"github.com/imp-health/imp/internal/store/sqlite"
@@ -105,8 +107,14 @@ func (a *App) Partitions(streamName string) int32 {
 
 // Deps are the consumer handlers' dependencies.
 func (a *App) Deps() consumer.Deps {
+	dir := a.Cfg.ReportsDir
+	if dir == "" {
+		dir = filepath.Join(a.Cfg.DataDir, "reports")
+	}
 	return consumer.Deps{Store: a.Store, Producer: a.Producer, Publisher: a.Publisher, Tiers: a.Tiers, Topics: a.Topics,
-		Logger: a.Log, Dispatcher: a.Dispatcher, LIS: a.LIS}
+		Logger: a.Log, Dispatcher: a.Dispatcher, LIS: a.LIS,
+		Reports: consumer.Reports{Dir: dir, PublicURL: a.Cfg.PublicURL, Lab: report.Laboratory{
+			Name: a.Cfg.LabName, AddressLines: a.Cfg.LabAddress, Phone: a.Cfg.LabPhone, Accreditation: a.Cfg.LabAccreditation}}}
 }
 
 // Operator performs re-push and discard of dead letters.

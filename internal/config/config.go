@@ -57,6 +57,13 @@ type Config struct {
 	LISApp        string        `name:"lis-app" default:"LIS" help:"MSH-5 receiving application of orders"`
 	LISFacility   string        `name:"lis-facility" default:"LAB" help:"MSH-6 receiving facility of orders"`
 
+	ReportsDir       string   `name:"reports-dir" help:"where PDF reports are stored; empty: <data-dir>/reports"`
+	PublicURL        string   `name:"public-url" default:"http://localhost:8080" help:"the API's public base URL, used in report links sent to customers"`
+	LabName          string   `name:"lab-name" default:"IMP Laboratory" help:"laboratory name printed on reports and notifications"`
+	LabAddress       []string `name:"lab-address" help:"address lines printed on reports"`
+	LabPhone         string   `name:"lab-phone" help:"phone printed on reports"`
+	LabAccreditation string   `name:"lab-accreditation" help:"accreditation line printed on reports"`
+
 	WebhookAllowHTTP bool   `name:"webhook-allow-http" help:"allow plain http:// webhook and SMS gateway URLs (in-cluster receivers); https is required otherwise"`
 	SMTPHost         string `name:"smtp-host" help:"SMTP server for email notifications; empty disables email"`
 	SMTPPort         int    `name:"smtp-port" default:"587" help:"SMTP port"`

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Handler handles a batch of messages. It marks individual failures with
@@ -88,4 +89,23 @@ func pending(msgs []*Message) []*Message {
 		}
 	}
 	return out
+}
+
+// deferral postpones a record to a time: it waits on its stream's retry
+// topic (whose partitions pause until their head is due) and runs again
+// then, without counting as a failed attempt. Scheduled jobs use it.
+type deferral struct{ until time.Time }
+
+func (d deferral) Error() string { return "scheduled for " + d.until.UTC().Format(time.RFC3339) }
+
+// Defer marks a message to run again at until.
+func Defer(until time.Time) error { return deferral{until: until} }
+
+// deferredUntil reports a deferral's time.
+func deferredUntil(err error) (time.Time, bool) {
+	var d deferral
+	if errors.As(err, &d) {
+		return d.until, true
+	}
+	return time.Time{}, false
 }

@@ -46,10 +46,11 @@ func (p RetryPolicy) Delay(n int) time.Duration {
 
 // disposition is where a failed message goes.
 type disposition struct {
-	msg     *Message
-	dead    bool
-	attempt int
-	record  *kgo.Record
+	msg       *Message
+	dead      bool
+	scheduled bool // deferred to its run time, not a failure
+	attempt   int
+	record    *kgo.Record
 }
 
 // maxErrorText bounds the error header; handler errors name fields and
@@ -59,6 +60,13 @@ const maxErrorText = 1024
 // decide builds the retry or DLQ record for a failed message.
 func decide(m *Message, p RetryPolicy, topics stream.Topics, now time.Time) disposition {
 	err := m.Err()
+	if until, ok := deferredUntil(err); ok {
+		src := m.Record
+		r := &kgo.Record{Topic: topics.Retry(m.Stream), Key: src.Key, Value: src.Value, Headers: append([]kgo.RecordHeader(nil), src.Headers...)}
+		broker.SetHeader(r, broker.HeaderMessageID, m.ID)
+		broker.SetHeaderTime(r, broker.HeaderNotBefore, until)
+		return disposition{msg: m, attempt: m.Attempt, record: r, scheduled: true}
+	}
 	attempt := m.Attempt + 1
 	dead := IsPermanent(err) || attempt > p.MaxAttempts
 	src := m.Record

@@ -133,3 +133,5 @@ func applyCustomers(ctx context.Context, tx store.Tx, msgs []*Message) error {
 	noteStale(ok, keys, applied)
 	return nil
 }
+
+func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }

@@ -9,6 +9,7 @@ import (
 	"github.com/imp-health/imp/internal/broker"
 	"github.com/imp-health/imp/internal/dispatch"
 	"github.com/imp-health/imp/internal/ingest"
+	"github.com/imp-health/imp/internal/report"
 	"github.com/imp-health/imp/internal/store"
 	"github.com/imp-health/imp/internal/stream"
 )
@@ -26,6 +27,15 @@ type Deps struct {
 	// LIS sends orders to the laboratory information system; nil when
 	// none is configured (orders then wait in the retry ladder).
 	LIS LIS
+	// Reports says where PDF reports go and what they print.
+	Reports Reports
+}
+
+// Reports configures the PDF report jobs.
+type Reports struct {
+	Dir       string
+	Lab       report.Laboratory
+	PublicURL string // base of the report links in notifications
 }
 
 // Scaling is how the seed runs a consumer on Kubernetes; the manifests and

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/imp-health/imp/internal/dispatch"
+	"github.com/imp-health/imp/internal/ingest"
+	"github.com/imp-health/imp/internal/jobs"
 	"github.com/imp-health/imp/internal/lab"
 	"github.com/imp-health/imp/internal/store"
 	"github.com/imp-health/imp/internal/stream"
@@ -93,6 +95,7 @@ func resultHandler(d Deps) Handler {
 			}
 		}
 		views := map[string]*store.OrderView{}
+		triggerReports(ctx, d, msgs, decoded, views)
 		for _, m := range msgs {
 			r, ok := decoded[m]
 			if !ok || m.Err() != nil {
@@ -155,4 +158,47 @@ func deliverResult(ctx context.Context, d Deps, m *Message, r lab.Result, views 
 		m.Note = fmt.Sprintf("stored; delivered to %d of %d destinations", n, len(dests))
 	}
 	return n
+}
+
+// triggerReports enqueues the PDF report job of every order the batch made
+// complete. The job's id is derived from the set of results, so a
+// redelivered final result, or two consumers seeing the same completion,
+// make one report version; a correction makes the next.
+func triggerReports(ctx context.Context, d Deps, msgs []*Message, decoded map[*Message]lab.Result, views map[string]*store.OrderView) {
+	byOrder := map[string][]*Message{}
+	for _, m := range msgs {
+		if r, ok := decoded[m]; ok && m.Err() == nil {
+			byOrder[r.AccessionNumber] = append(byOrder[r.AccessionNumber], m)
+		}
+	}
+	var es []ingest.Envelope
+	var owners [][]*Message
+	for acc, ms := range byOrder {
+		v, err := d.Store.Order(ctx, acc)
+		if err != nil {
+			if !errors.Is(err, store.ErrNotFound) {
+				failAll(ms, err)
+			}
+			continue
+		}
+		views[acc] = &v
+		if !jobs.Complete(v.Order, v.Results) {
+			continue
+		}
+		digest := jobs.Digest(v.Results)
+		args, _ := jsonMarshal(jobs.PDFReportArgs{AccessionNumber: acc})
+		body, _ := jsonMarshal(jobs.Job{Kind: jobs.KindPDFReport, Args: args})
+		es = append(es, ingest.Envelope{Stream: jobs.Stream(jobs.KindPDFReport), Key: acc, Kind: "job", Value: body,
+			MessageID: jobs.ReportJobID(acc, digest), CorrelationID: ms[0].CorrelationID, Client: "results"})
+		owners = append(owners, ms)
+	}
+	if len(es) == 0 || d.Publisher == nil {
+		return
+	}
+	_, errs := d.Publisher.PublishMany(ctx, es)
+	for i, err := range errs {
+		if err != nil {
+			failAll(owners[i], fmt.Errorf("enqueue report: %w", err))
+		}
+	}
 }

@@ -20,7 +20,7 @@ func RetryInPlace(attempts int, backoff time.Duration) Middleware {
 				}
 				var again []*Message
 				for _, m := range todo {
-					if m.err != nil && !IsPermanent(m.err) {
+					if _, deferred := deferredUntil(m.err); m.err != nil && !IsPermanent(m.err) && !deferred {
 						again = append(again, m)
 					}
 				}

@@ -355,6 +355,9 @@ func (r *Runner) dispose(ctx context.Context, msgs []*Message) ([]disposition, e
 	}
 	for _, d := range ds {
 		m := d.msg
+		if d.scheduled {
+			continue
+		}
 		if d.dead {
 			r.log.Warn("record dead-lettered", "message_id", m.ID, "stream", m.Stream, "attempt", d.attempt,
 				"error_class", ErrorClass(m.err), "err", m.err)

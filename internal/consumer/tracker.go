@@ -12,6 +12,7 @@ const (
 	StatusProcessed = "processed"
 	StatusDuplicate = "duplicate"
 	StatusRetrying  = "retrying"
+	StatusScheduled = "scheduled"
 	StatusDead      = "dead"
 )
 
@@ -57,6 +58,8 @@ func (r *Runner) track(ctx context.Context, msgs []*Message, ds []disposition) {
 			Note: m.Note, Keys: m.Keys, At: now,
 		}
 		switch d, failed := byMsg[m]; {
+		case failed && d.scheduled:
+			o.Status, o.Note = StatusScheduled, m.err.Error()
 		case failed && d.dead:
 			o.Status, o.Attempt, o.Error = StatusDead, d.attempt, m.err.Error()
 			o.ErrorClass, o.DLQTopic, o.DLQPartition, o.DLQOffset = ErrorClass(m.err), d.record.Topic, d.record.Partition, d.record.Offset

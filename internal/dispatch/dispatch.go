@@ -68,13 +68,31 @@ func (d *Dispatcher) Deliver(ctx context.Context, dest store.Destination, ev Eve
 	if to.Name == "" {
 		to.Name = dest.ID
 	}
-	conn, ok := d.conns[to.Connector]
-	if !ok {
-		return delivery.Receipt{}, delivery.Permanent(fmt.Errorf("destination %s: connector %q is not configured in this deployment", dest.ID, to.Connector))
-	}
-	msg, err := d.render(dest.Format, ev)
+	msg, err := d.render(dest.Format, to.Connector, ev)
 	if err != nil {
 		return delivery.Receipt{}, delivery.Permanent(fmt.Errorf("destination %s: %w", dest.ID, err))
+	}
+	rcpt, err := d.Send(ctx, to, msg)
+	if err != nil {
+		return rcpt, fmt.Errorf("deliver %s to %s: %w", ev.Kind, dest.ID, err)
+	}
+	return rcpt, nil
+}
+
+// Close closes the connectors that hold resources.
+func (d *Dispatcher) Close() {
+	for _, c := range d.conns {
+		if cl, ok := c.(interface{ Close() error }); ok {
+			_ = cl.Close()
+		}
+	}
+}
+
+// Send delivers a ready message (a notification) to a destination.
+func (d *Dispatcher) Send(ctx context.Context, to delivery.Destination, msg delivery.Message) (delivery.Receipt, error) {
+	conn, ok := d.conns[to.Connector]
+	if !ok {
+		return delivery.Receipt{}, delivery.Permanent(fmt.Errorf("connector %q is not configured in this deployment", to.Connector))
 	}
 	start := time.Now()
 	rcpt, err := conn.Deliver(ctx, to, msg)
@@ -89,17 +107,5 @@ func (d *Dispatcher) Deliver(ctx context.Context, dest store.Destination, ev Eve
 		d.metrics.DeliveryTotal.WithLabelValues(to.Connector, outcome).Inc()
 		d.metrics.DeliverySeconds.WithLabelValues(to.Connector).Observe(time.Since(start).Seconds())
 	}
-	if err != nil {
-		return rcpt, fmt.Errorf("deliver %s to %s: %w", ev.Kind, dest.ID, err)
-	}
-	return rcpt, nil
-}
-
-// Close closes the connectors that hold resources.
-func (d *Dispatcher) Close() {
-	for _, c := range d.conns {
-		if cl, ok := c.(interface{ Close() error }); ok {
-			_ = cl.Close()
-		}
-	}
+	return rcpt, err
 }

@@ -53,7 +53,7 @@ func refs(ev Event) (orderRef, customerRef) {
 }
 
 // render builds the message for a format.
-func (d *Dispatcher) render(format string, ev Event) (delivery.Message, error) {
+func (d *Dispatcher) render(format, connector string, ev Event) (delivery.Message, error) {
 	m := delivery.Message{ID: ev.MessageID, Kind: ev.Kind}
 	var err error
 	switch format {
@@ -79,8 +79,16 @@ func (d *Dispatcher) render(format string, ev Event) (delivery.Message, error) {
 		return m, err
 	}
 	if ev.Report != nil {
-		m.Subject = "Your laboratory report " + ev.Report.ID
-		m.Attachments = []delivery.Attachment{{Filename: ev.Report.Filename, ContentType: "application/pdf", Data: ev.Report.PDF}}
+		// The PDF itself goes where files go (email attachment, a file
+		// drop); HTTP and MLLP receivers get the JSON with the link.
+		switch connector {
+		case "email":
+			m.Subject = "Laboratory report " + ev.Report.ID
+			m.Attachments = []delivery.Attachment{{Filename: ev.Report.Filename, ContentType: "application/pdf", Data: ev.Report.PDF}}
+			m.ContentType, m.Body = "text/plain", []byte("The laboratory report "+ev.Report.ID+" for order "+ev.Order.AccessionNumber+" is attached.\n")
+		case "file":
+			m.ContentType, m.Body = "application/pdf", ev.Report.PDF
+		}
 	}
 	return m, nil
 }

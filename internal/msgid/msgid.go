@@ -5,6 +5,8 @@ package msgid
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"time"
 )
@@ -20,6 +22,10 @@ func At(t time.Time) string {
 	u[0], u[1], u[2], u[3], u[4], u[5] = byte(ms>>40), byte(ms>>32), byte(ms>>24), byte(ms>>16), byte(ms>>8), byte(ms)
 	u[6] = u[6]&0x0f | 0x70 // version 7
 	u[8] = u[8]&0x3f | 0x80 // RFC 9562 variant
+	return format(u)
+}
+
+func format(u [16]byte) string {
 	var s [36]byte
 	hex.Encode(s[0:8], u[0:4])
 	s[8] = '-'
@@ -31,6 +37,28 @@ func At(t time.Time) string {
 	s[23] = '-'
 	hex.Encode(s[24:], u[10:])
 	return string(s[:])
+}
+
+// Derive returns a UUIDv8 (RFC 9562 custom) made of the first 122 bits of
+// SHA-256 over the length-prefixed parts: the same parts always give the
+// same id. Ids of things that must happen once — an idempotent request's
+// records, the report job of one set of results, the notification of one
+// report — are derived, so a retried or redelivered trigger carries the
+// same id and every consumer's dedupe sees one message.
+func Derive(parts ...string) string {
+	h := sha256.New()
+	var n [8]byte
+	for _, p := range parts {
+		binary.BigEndian.PutUint64(n[:], uint64(len(p)))
+		h.Write(n[:])
+		h.Write([]byte(p))
+	}
+	var sum [32]byte
+	var u [16]byte
+	copy(u[:], h.Sum(sum[:0]))
+	u[6] = u[6]&0x0f | 0x80 // version 8
+	u[8] = u[8]&0x3f | 0x80 // RFC 9562 variant
+	return format(u)
 }
 
 // Time returns the timestamp in a UUIDv7 id, or false if id is not one.

@@ -35,3 +35,15 @@ func TestValidRejects(t *testing.T) {
 		}
 	}
 }
+
+func TestDeriveIsStableAndDistinct(t *testing.T) {
+	t.Parallel()
+	a, b := Derive("report", "A-1", "abc"), Derive("report", "A-1", "abc")
+	if a != b || !Valid(a) || a[14] != '8' {
+		t.Fatalf("Derive = %q, %q", a, b)
+	}
+	// Length-prefixing keeps ("ab","c") and ("a","bc") apart.
+	if Derive("ab", "c") == Derive("a", "bc") || Derive("report", "A-1", "abd") == a {
+		t.Fatal("different parts gave the same id")
+	}
+}

@@ -42,6 +42,8 @@ type Store interface {
 	APIKeys
 	Destinations
 	Users
+	// Reports lists an order's report versions, newest first.
+	Reports(ctx context.Context, accession string) ([]Report, error)
 	// Processed reports which ids consumer has claimed (read-only; used to
 	// skip outbound deliveries already made).
 	Processed(ctx context.Context, consumer string, ids []string) (map[string]bool, error)
@@ -77,6 +79,21 @@ type Tx interface {
 	SetLISState(ctx context.Context, accession string, st LISState) error
 	// OrderResults reads an order and its results inside the transaction.
 	OrderResults(ctx context.Context, accession string) (lab.Order, []lab.Result, error)
+	// AddReport records a report version; the version number is assigned
+	// here (1, 2, ... per accession). A report with the same accession and
+	// digest returns the existing record and created false.
+	AddReport(ctx context.Context, r Report) (stored Report, created bool, err error)
+}
+
+// Report is a stored PDF report version.
+type Report struct {
+	ID        string    `json:"report_id"`
+	Accession string    `json:"accession_number"`
+	Version   int       `json:"version"`
+	Digest    string    `json:"digest"`
+	Path      string    `json:"-"`
+	Size      int64     `json:"size"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // LISState is an order's state at the LIS.

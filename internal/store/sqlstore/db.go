@@ -158,3 +158,5 @@ func placeholders(from, n int) string {
 
 // chunkRows bounds rows per statement under both databases' parameter limits.
 const chunkRows = 500
+
+func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }

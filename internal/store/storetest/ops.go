@@ -272,3 +272,33 @@ func testUsersAndSessions(t *testing.T, s store.Store) {
 		t.Fatalf("deleted session: %v", err)
 	}
 }
+
+func testReports(t *testing.T, s store.Store) {
+	c := ctx(t)
+	add := func(id, digest string) (store.Report, bool) {
+		t.Helper()
+		var got store.Report
+		var created bool
+		inTx(t, s, func(tx store.Tx) (err error) {
+			got, created, err = tx.AddReport(c, store.Report{ID: id, Accession: "A1", Digest: digest, Path: "/r/" + id, Size: 10, CreatedAt: t0})
+			return err
+		})
+		return got, created
+	}
+	r1, created := add("r1", "d1")
+	if !created || r1.Version != 1 {
+		t.Fatalf("first = %+v %v", r1, created)
+	}
+	again, created := add("r1-again", "d1")
+	if created || again.ID != "r1" || again.Version != 1 {
+		t.Fatalf("same digest = %+v %v", again, created)
+	}
+	r2, created := add("r2", "d2")
+	if !created || r2.Version != 2 {
+		t.Fatalf("second = %+v %v", r2, created)
+	}
+	list, err := s.Reports(c, "A1")
+	if err != nil || len(list) != 2 || list[0].ID != "r2" || list[1].Path != "/r/r1" {
+		t.Fatalf("reports = %+v, %v", list, err)
+	}
+}

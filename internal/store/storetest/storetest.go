@@ -42,6 +42,7 @@ func Exercise(t *testing.T, newStore func(t *testing.T) store.Store) {
 		"PruneBounded":             testPruneBounded,
 		"Destinations":             testDestinations,
 		"UsersAndSessions":         testUsersAndSessions,
+		"Reports":                  testReports,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
