@@ -38,7 +38,8 @@ func EncodeADT(c lab.Customer, trigger string, opt Options) ([]byte, string, err
 // EncodeORU encodes results of one order as ORU^R01, for partners who take
 // results over MLLP: MSH; PID; then per test (in the order's test order,
 // then any other tests the results hold) ORC (RE, placer = accession,
-// ORC-5 order status), OBR (as EncodeORM writes it, plus OBR-22 the latest
+// ORC-5 what the results show: CM when none is preliminary, CA when all
+// are cancelled, A otherwise), OBR (as EncodeORM writes it, plus OBR-22 the latest
 // verification time and OBR-25 the tests' overall status: C when any
 // result is corrected, F when all are final, X when all are cancelled, P
 // otherwise) and its results:
@@ -80,7 +81,7 @@ func EncodeORU(o lab.Order, c lab.Customer, rs []lab.Result, tests map[string]la
 
 	placer := hl7.EI{ID: o.AccessionNumber, NamespaceID: opt.placerNamespace()}
 	clinician := hl7.XCN{ID: o.OrderingClinician.ID, Family: o.OrderingClinician.Name}
-	claimed := make([]bool, len(o.Specimens))
+	orderStatus := resultsORC5(rs)
 	for k, code := range testOrder(o, rs) {
 		var group []lab.Result
 		for _, r := range rs {
@@ -94,9 +95,9 @@ func EncodeORU(o lab.Order, c lab.Customer, rs []lab.Result, tests map[string]la
 				name = t.Name
 			}
 		}
-		m.AddSegment("ORC").Set(1, "RE").SetValue(2, placer).Set(5, o.Status.ORC5()).SetValue(12, clinician)
+		m.AddSegment("ORC").Set(1, "RE").SetValue(2, placer).Set(5, orderStatus).SetValue(12, clinician)
 		obr := m.AddSegment("OBR").Set(1, strconv.Itoa(k+1)).SetValue(2, placer).SetValue(4, serviceID(code, name, tests))
-		if specs := specimensFor(code, o.Specimens, tests, claimed); len(specs) > 0 {
+		if specs := specimensFor(code, o.Specimens, tests); len(specs) > 0 {
 			obr.Set(7, formatTime(o.Specimens[specs[0]].CollectedAt, loc))
 		}
 		obr.SetValue(16, clinician).Set(22, formatTime(latestVerified(group), loc)).Set(25, groupStatus(group))
@@ -159,6 +160,28 @@ func latestVerified(rs []lab.Result) (t0 time.Time) {
 		}
 	}
 	return t0
+}
+
+// resultsORC5 is the order status the results show: CA when all are
+// cancelled, CM (completed) when none is preliminary, A (some results)
+// otherwise.
+func resultsORC5(rs []lab.Result) string {
+	prelim, cancelled := 0, 0
+	for _, r := range rs {
+		switch r.Status {
+		case lab.ResultPreliminary:
+			prelim++
+		case lab.ResultCancelled:
+			cancelled++
+		}
+	}
+	switch {
+	case cancelled == len(rs):
+		return "CA"
+	case prelim == 0:
+		return "CM"
+	}
+	return "A"
 }
 
 // groupStatus is OBR-25 for the results of one test.

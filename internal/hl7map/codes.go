@@ -133,12 +133,13 @@ func flagRank(f lab.AbnormalFlag) int {
 	return 0
 }
 
-// personName joins an XCN's given, middle and family names as IMP stores a
-// clinician's name. Encoders write the whole name in the family component,
-// which makes the round trip exact.
+// personName joins an XCN's given, middle and family names and suffix as
+// IMP stores a clinician's name; the prefix (DR, MS) is a title and is
+// left out. Encoders write the whole name in the family component, which
+// makes the round trip exact.
 func personName(x hl7.XCN) string {
 	parts := make([]string, 0, 4)
-	for _, p := range [...]string{x.Prefix, x.Given, x.Middle, x.Family, x.Suffix} {
+	for _, p := range [...]string{x.Given, x.Middle, x.Family, x.Suffix} {
 		if p != "" {
 			parts = append(parts, p)
 		}

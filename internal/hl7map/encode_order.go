@@ -77,9 +77,8 @@ func encodeOrder(o lab.Order, c lab.Customer, tests map[string]lab.Test, opt Opt
 		control = "CA"
 	}
 	prio := o.Priority.HL7()
-	claimed := make([]bool, len(o.Specimens))
+	specs := specimenPlan(o, tests)
 	for i, t := range o.Tests {
-		specs := specimensFor(t.Code, o.Specimens, tests, claimed)
 		orc := m.AddSegment("ORC").Set(1, control).SetValue(2, placer).SetValue(4, placer).
 			Set(5, o.Status.ORC5())
 		if !oml && prio != "" {
@@ -91,10 +90,11 @@ func encodeOrder(o lab.Order, c lab.Customer, tests map[string]lab.Test, opt Opt
 		}
 		obr := m.AddSegment("OBR").Set(1, strconv.Itoa(i+1)).SetValue(2, placer).
 			SetValue(4, serviceID(t.Code, t.Name, tests))
-		if len(specs) > 0 {
-			obr.Set(7, formatTime(o.Specimens[specs[0]].CollectedAt, loc))
+		if len(specs[i]) > 0 {
+			first := o.Specimens[specs[i][0]]
+			obr.Set(7, formatTime(first.CollectedAt, loc))
 			if !oml {
-				obr.Set(15, specimenCodes[o.Specimens[specs[0]].Type].Code)
+				obr.Set(15, specimenCodes[first.Type].Code)
 			}
 		}
 		obr.SetValue(16, clinician)
@@ -107,15 +107,7 @@ func encodeOrder(o lab.Order, c lab.Customer, tests map[string]lab.Test, opt Opt
 		if !oml {
 			continue
 		}
-		if i == 0 {
-			// Specimens no test claims go under the first OBR.
-			for j := range o.Specimens {
-				if !claimed[j] && !contains(specs, j) {
-					specs = append(specs, j)
-				}
-			}
-		}
-		for k, j := range specs {
+		for k, j := range specs[i] {
 			s := o.Specimens[j]
 			m.AddSegment("SPM").Set(1, strconv.Itoa(k+1)).
 				SetValue(2, hl7.EIP{Placer: hl7.EI{ID: s.ID, NamespaceID: ns}}).
@@ -129,17 +121,35 @@ func encodeOrder(o lab.Order, c lab.Customer, tests map[string]lab.Test, opt Opt
 	return m.Encode(), m.ControlID(), nil
 }
 
-// specimensFor returns the indexes of the specimens a test is done on: those
-// of the catalog's specimen type for the test, or all of them when none
-// matches or the catalog does not know the test. It marks the ones it
-// matched by type as claimed.
-func specimensFor(code string, specs []lab.Specimen, tests map[string]lab.Test, claimed []bool) []int {
+// specimenPlan lists, for each test of o, the indexes of the specimens it
+// is done on (see specimensFor); a specimen that ends up in no list is
+// added to the first test's, so every specimen reaches the LIS.
+func specimenPlan(o lab.Order, tests map[string]lab.Test) [][]int {
+	plan := make([][]int, len(o.Tests))
+	listed := make([]bool, len(o.Specimens))
+	for i, t := range o.Tests {
+		plan[i] = specimensFor(t.Code, o.Specimens, tests)
+		for _, j := range plan[i] {
+			listed[j] = true
+		}
+	}
+	for j, ok := range listed {
+		if !ok && len(plan) > 0 {
+			plan[0] = append(plan[0], j)
+		}
+	}
+	return plan
+}
+
+// specimensFor returns the indexes of the specimens a test is done on:
+// those of the catalog's specimen type for the test, or all of them when
+// none matches or the catalog does not know the test.
+func specimensFor(code string, specs []lab.Specimen, tests map[string]lab.Test) []int {
 	var out []int
 	if t, ok := tests[code]; ok {
 		for i, s := range specs {
 			if s.Type == t.SpecimenType {
 				out = append(out, i)
-				claimed[i] = true
 			}
 		}
 	}
@@ -155,15 +165,6 @@ func specimensFor(code string, specs []lab.Specimen, tests map[string]lab.Test, 
 func component(m *hl7.Message, n int, v string) string {
 	d := m.Delimiters()
 	return strings.Repeat(string(d.Component), n-1) + hl7.Escape(v, d)
-}
-
-func contains(xs []int, x int) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }
 
 func priorityCWE(p lab.Priority) hl7.CWE {

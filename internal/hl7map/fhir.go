@@ -239,7 +239,6 @@ func FHIRServiceRequest(o lab.Order, c lab.Customer, tests map[string]lab.Test, 
 			requester.Identifier = &Identifier{Value: o.OrderingClinician.ID}
 		}
 	}
-	claimed := make([]bool, len(o.Specimens))
 	for i, t := range o.Tests {
 		sr := &ServiceRequest{
 			ResourceType: "ServiceRequest",
@@ -255,7 +254,7 @@ func FHIRServiceRequest(o lab.Order, c lab.Customer, tests map[string]lab.Test, 
 			AuthoredOn: fhirTime(o.OrderedAt, loc),
 			Requester:  requester,
 		}
-		for _, j := range specimensFor(t.Code, o.Specimens, tests, claimed) {
+		for _, j := range specimensFor(t.Code, o.Specimens, tests) {
 			sr.Specimen = append(sr.Specimen, Reference{Reference: specURL[j]})
 		}
 		if i == 0 && o.Notes != "" {
