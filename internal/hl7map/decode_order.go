@@ -63,6 +63,11 @@ func DecodeOrder(m *hl7.Message, opt Options) (lab.Order, lab.Customer, error) {
 		locs = fieldLocs{"customer_id": pidAt.loc(3)}
 		acc  hl7.ERL
 	)
+	if g := pat.Orders[0]; !g.ORC.IsZero() {
+		locs["ordering_clinician"] = segAt(m, g.ORC.Segment).loc(12)
+	} else {
+		locs["ordering_clinician"] = segAt(m, g.OBR.Segment).loc(16)
+	}
 	for k, g := range pat.Orders {
 		orcAt, obrAt := segAt(m, g.ORC.Segment), segAt(m, g.OBR.Segment)
 		// Accession number.
@@ -324,6 +329,6 @@ func expect(m *hl7.Message, codes ...string) *Error {
 			return triggerError(t)
 		}
 	}
-	return &Error{Location: hl7.ERL{Segment: "MSH", Sequence: 1, Field: 9}, Code: hl7.CodeUnsupportedMessageType,
+	return &Error{Location: hl7.ERL{Segment: "MSH", Sequence: 1, Field: 9, Component: 1}, Code: hl7.CodeUnsupportedMessageType,
 		Reason: "message type " + safeType(t) + " is not " + strings.Join(codes, " or ")}
 }
