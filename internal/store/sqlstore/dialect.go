@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"io/fs"
 	"regexp"
+	"strconv"
 )
 
 // Dialect is what a driver supplies.
@@ -23,10 +24,26 @@ type Dialect struct {
 
 var dollarParam = regexp.MustCompile(`\$(\d+)`)
 
-// rebind adapts a $N query to the dialect.
+// rebind adapts a $N query to the dialect. When the placeholders appear
+// once each in ascending order (every query IMP builds), they become plain
+// '?': SQLite keeps no name list for those, while modernc's driver looks
+// each numbered ?NNN up by name, which makes wide multi-row statements
+// quadratic in their parameter count.
 func (d *Dialect) rebind(q string) string {
-	if d.NumberedParams {
-		return dollarParam.ReplaceAllString(q, "?$1")
+	if !d.NumberedParams {
+		return q
 	}
-	return q
+	next := 1
+	ordered := true
+	for _, m := range dollarParam.FindAllStringSubmatch(q, -1) {
+		if m[1] != strconv.Itoa(next) {
+			ordered = false
+			break
+		}
+		next++
+	}
+	if ordered {
+		return dollarParam.ReplaceAllString(q, "?")
+	}
+	return dollarParam.ReplaceAllString(q, "?$1")
 }
