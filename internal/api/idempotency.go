@@ -3,10 +3,9 @@ package api
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -97,34 +96,10 @@ func (g idGen) id(i int) string {
 	return derivedID(g.client, g.key, i)
 }
 
-// derivedID is a UUIDv8 (RFC 9562 custom) made of the first 122 bits of
-// SHA-256(client, key, index): the same request always yields the same
-// ids, different clients or keys never collide in practice.
+// derivedID is the id of record index of an idempotent request: the same
+// client, key and index always yield the same id.
 func derivedID(client, key string, index int) string {
-	h := sha256.New()
-	var n [8]byte
-	for _, part := range []string{"imp-idempotency-v1", client, key} {
-		binary.BigEndian.PutUint64(n[:], uint64(len(part)))
-		h.Write(n[:])
-		h.Write([]byte(part))
-	}
-	binary.BigEndian.PutUint64(n[:], uint64(index))
-	h.Write(n[:])
-	var sum [32]byte
-	u := h.Sum(sum[:0])[:16]
-	u[6] = u[6]&0x0f | 0x80 // version 8
-	u[8] = u[8]&0x3f | 0x80 // RFC 9562 variant
-	var s [36]byte
-	hex.Encode(s[0:8], u[0:4])
-	s[8] = '-'
-	hex.Encode(s[9:13], u[4:6])
-	s[13] = '-'
-	hex.Encode(s[14:18], u[6:8])
-	s[18] = '-'
-	hex.Encode(s[19:23], u[8:10])
-	s[23] = '-'
-	hex.Encode(s[24:], u[10:])
-	return string(s[:])
+	return msgid.Derive("imp-idempotency-v1", client, key, strconv.Itoa(index))
 }
 
 // requestHash fingerprints what the key promises not to change: the

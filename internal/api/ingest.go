@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/imp-health/imp/internal/broker"
@@ -152,61 +151,18 @@ func (s *Server) collections() []*collection {
 
 // routeResult picks a result's tier stream at ingress, as
 // ingest.Tiers.RouteResult does, with one difference: concurrent lookups
-// of the same customer share one (see tierFlight). Without a tier cache
+// of the same customer share one (ingest.Tiers). Without a tier cache
 // (a test server) results go to the general stream, and say so.
 func (s *Server) routeResult(ctx context.Context, r *lab.Result) (string, []kgoHeader) {
 	var lookup func(string) (lab.Tier, bool)
 	if s.opt.Tiers != nil {
-		lookup = func(id string) (lab.Tier, bool) { return s.tiers.lookup(ctx, s.opt.Tiers, id) }
+		lookup = func(id string) (lab.Tier, bool) { return s.opt.Tiers.Lookup(ctx, id) }
 	}
 	tier, reason := lab.RouteResult(r.Tier, lookup, r.CustomerID)
 	return lab.ResultStreamFor(tier), []kgoHeader{
 		{Key: broker.HeaderRouteTier, Value: []byte(tier)},
 		{Key: broker.HeaderRouteReason, Value: []byte(reason)},
 	}
-}
-
-// tierFlight makes concurrent lookups of one customer's tier share a
-// single call. ingest.Tiers caches tiers (30 s) and unknown customers
-// (5 s), but when an entry expires every request in flight for that
-// customer queried the store at once: under load that stampede was the
-// p99 (24 ms at 8,000 req/s with a fifth of the customers unknown, 5 ms
-// without them; docs/benchmarks.md).
-type tierFlight struct {
-	mu sync.Mutex
-	m  map[string]*tierCall
-}
-
-type tierCall struct {
-	done  chan struct{}
-	tier  lab.Tier
-	known bool
-}
-
-func (f *tierFlight) lookup(ctx context.Context, t *ingest.Tiers, id string) (lab.Tier, bool) {
-	f.mu.Lock()
-	if c, ok := f.m[id]; ok {
-		f.mu.Unlock()
-		select {
-		case <-c.done:
-			return c.tier, c.known
-		case <-ctx.Done():
-			return lab.TierGeneral, false
-		}
-	}
-	if f.m == nil {
-		f.m = map[string]*tierCall{}
-	}
-	c := &tierCall{done: make(chan struct{})}
-	f.m[id] = c
-	f.mu.Unlock()
-	// The shared call must not fail because its first caller went away.
-	c.tier, c.known = t.Lookup(context.WithoutCancel(ctx), id)
-	f.mu.Lock()
-	delete(f.m, id)
-	f.mu.Unlock()
-	close(c.done)
-	return c.tier, c.known
 }
 
 // postOne serves POST /v1/<collection>: one record, answered 202 once the

@@ -51,7 +51,6 @@ type Server struct {
 	mux     *http.ServeMux
 	methods []string // every method some route serves, for 405's Allow
 	idem    inflight
-	tiers   tierFlight
 
 	openapiOnce sync.Once
 	openapiDoc  []byte

@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"strings"
 	"sync"
 	"time"
@@ -37,6 +38,7 @@ type Keys struct {
 
 	mu    sync.Mutex
 	cache map[string]cached
+	macs  sync.Pool // HMAC states keyed by the pepper; one per request otherwise
 }
 
 type cached struct {
@@ -47,13 +49,18 @@ type cached struct {
 // NewKeys verifies against st. pepper keys the hash (keep it in a secret,
 // not in the database); ttl bounds how long a revocation takes to bite.
 func NewKeys(st store.APIKeys, pepper string, ttl time.Duration) *Keys {
-	return &Keys{st: st, pepper: []byte(pepper), ttl: ttl, now: time.Now, cache: map[string]cached{}}
+	k := &Keys{st: st, pepper: []byte(pepper), ttl: ttl, now: time.Now, cache: map[string]cached{}}
+	k.macs.New = func() any { return hmac.New(sha256.New, k.pepper) }
+	return k
 }
 
 func (k *Keys) hash(secret string) []byte {
-	m := hmac.New(sha256.New, k.pepper)
+	m := k.macs.Get().(hash.Hash)
+	m.Reset()
 	m.Write([]byte(secret))
-	return m.Sum(nil)
+	sum := m.Sum(nil)
+	k.macs.Put(m)
+	return sum
 }
 
 // split parses a token. IMP's own keys are imp_<id>_<secret>; any other

@@ -25,8 +25,19 @@ type Tiers struct {
 	ttl, negTTL time.Duration
 	now         func() time.Time
 
-	mu    sync.Mutex
-	cache map[string]tierEntry
+	mu     sync.Mutex
+	cache  map[string]tierEntry
+	flight map[string]*tierCall // lookups in progress, shared by concurrent callers
+}
+
+// tierCall is one store lookup that concurrent callers of the same
+// customer wait on: when an entry expires under load, every request for
+// that customer would otherwise query the store at once (that stampede was
+// the API's p99, docs/benchmarks.md).
+type tierCall struct {
+	done  chan struct{}
+	tier  lab.Tier
+	known bool
 }
 
 type tierEntry struct {
@@ -37,7 +48,7 @@ type tierEntry struct {
 
 // NewTiers caches src.
 func NewTiers(src TierLookup, ttl time.Duration) *Tiers {
-	return &Tiers{src: src, ttl: ttl, negTTL: min(ttl, 5*time.Second), now: time.Now, cache: map[string]tierEntry{}}
+	return &Tiers{src: src, ttl: ttl, negTTL: min(ttl, 5*time.Second), now: time.Now, cache: map[string]tierEntry{}, flight: map[string]*tierCall{}}
 }
 
 // Lookup returns a customer's tier; a store error routes as unknown (the
@@ -47,28 +58,45 @@ func (t *Tiers) Lookup(ctx context.Context, id string) (lab.Tier, bool) {
 	now := t.now()
 	t.mu.Lock()
 	e, ok := t.cache[id]
-	t.mu.Unlock()
 	if ok {
 		ttl := t.ttl
 		if !e.known {
 			ttl = t.negTTL
 		}
 		if now.Sub(e.at) < ttl {
+			t.mu.Unlock()
 			return e.tier, e.known
 		}
 	}
-	m, err := t.src.CustomerTiers(ctx, []string{id})
-	if err != nil {
-		return lab.TierGeneral, false
+	if c, ok := t.flight[id]; ok {
+		t.mu.Unlock()
+		select {
+		case <-c.done:
+			return c.tier, c.known
+		case <-ctx.Done():
+			return lab.TierGeneral, false
+		}
 	}
-	tier, known := m[id]
+	c := &tierCall{done: make(chan struct{})}
+	t.flight[id] = c
+	t.mu.Unlock()
+	// The shared call must not fail because its first caller went away.
+	if m, err := t.src.CustomerTiers(context.WithoutCancel(ctx), []string{id}); err == nil {
+		c.tier, c.known = m[id]
+	}
 	t.mu.Lock()
+	delete(t.flight, id)
 	if len(t.cache) > 100_000 {
 		clear(t.cache)
 	}
-	t.cache[id] = tierEntry{tier: tier, known: known, at: now}
+	// A failed lookup routes as unknown and is cached briefly, like one.
+	t.cache[id] = tierEntry{tier: c.tier, known: c.known, at: now}
 	t.mu.Unlock()
-	return tier, known
+	close(c.done)
+	if !c.known {
+		return lab.TierGeneral, false
+	}
+	return c.tier, true
 }
 
 // RouteResult decides a result's stream: an explicit tier in the record
