@@ -59,10 +59,10 @@ func (k Kind) String() string {
 //     control (SC status changed; OK, CR, DR, OC, OR, XR done as requested;
 //     UA, UC, UD, UF, UH, UM, UN, UR, UX unable to), else order (NW, CA,
 //     XO, DC, ...). An LIS reports progress of IMP's orders with ORM SC.
-//   - ORU^R01, OUL^R21-R24: results when some OBX carries a result (OBX-11
-//     other than I pending, O order detail, N not asked), else status: an
-//     ORU holding only OBR-25 partial states (O, I, S) is progress, not
-//     results.
+//   - ORU^R01, OUL^R21-R24: results when some OBX that DecodeResults reads
+//     carries a result (OBX-11 other than I pending, O order detail, N not
+//     asked; a value type other than ED and RP), else status: an ORU holding
+//     only OBR-25 partial states (O, I, S) is progress, not results.
 //   - ADT^A01, A04, A05, A08, A28, A31: patient.
 //   - anything else: unsupported.
 //
@@ -85,22 +85,43 @@ func Classify(m *hl7.Message) Kind {
 		}
 		return KindOrder
 	case "ORU", "OUL":
-		for i := 1; i <= m.Len(); i++ {
-			s := m.Segment(i)
-			if s.Name() != "OBX" {
-				continue
-			}
-			switch strings.ToUpper(s.Field(11).String()) {
-			case "I", "O", "N":
-			default:
-				return KindResults
-			}
+		if hasResults(m) {
+			return KindResults
 		}
 		return KindStatus
 	case "ADT":
 		return KindPatient
 	}
 	return KindUnsupported
+}
+
+// hasResults reports whether some OBX of an order group (not of a
+// specimen or of the patient, see DecodeResults) carries a result.
+func hasResults(m *hl7.Message) bool {
+	patient, order, specimen := false, false, false
+	for i := 1; i <= m.Len(); i++ {
+		s := m.Segment(i)
+		switch s.Name() {
+		case "PID":
+			patient, order, specimen = true, false, false
+		case "ORC", "OBR":
+			order, specimen = true, false
+		case "SPM":
+			specimen = true
+		case "OBX":
+			if specimen || patient && !order {
+				continue
+			}
+			switch strings.ToUpper(s.Field(11).String()) {
+			case "I", "O", "N":
+			default:
+				if t := strings.ToUpper(s.Field(2).String()); t != "ED" && t != "RP" {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // triggers lists the trigger events IMP reads per message code.

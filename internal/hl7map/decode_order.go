@@ -3,16 +3,35 @@ package hl7map
 import (
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/imp-health/imp/internal/hl7"
 	"github.com/imp-health/imp/internal/lab"
 )
 
 // DecodeOrder maps an ORM^O01 or OML^O21 from a partner to an order and
-// the customer it is for. One message is one order:
+// the customer it is for, when the message holds one order; see
+// DecodeOrders for the rules. A message with several orders is an error at
+// the second order's number.
+func DecodeOrder(m *hl7.Message, opt Options) (lab.Order, lab.Customer, error) {
+	orders, c, locs, err := decodeOrders(m, opt)
+	if err != nil {
+		return lab.Order{}, c, err
+	}
+	if len(orders) > 1 {
+		return orders[0], c, &Error{Location: locs[1], Code: hl7.CodeApplicationInternal,
+			Reason: "differs from the order number of " + Path(locs[0]) +
+				"; send one order per message, or group the tests under one placer group number (ORC-4)"}
+	}
+	return orders[0], c, nil
+}
+
+// DecodeOrders maps an ORM^O01 or OML^O21 to the orders it holds, in
+// message order, and the customer they are for (one patient per message).
+// ORC/OBR groups with the same order number make one order:
 //
 //   - accession number: ORC-4.1 (placer group number, the requisition),
-//     else ORC-2.1, else OBR-2.1; every ORC/OBR group must agree;
+//     else ORC-2.1, else OBR-2.1;
 //   - customer: from the PID (id per Options.AssigningAuthority);
 //   - tests: OBR-4 of each group (the local code preferred over LOINC);
 //   - specimens (OML): SPM-2 placer id (else filler id), SPM-4, SPM-17;
@@ -20,19 +39,34 @@ import (
 //   - clinician: ORC-12, else OBR-16;
 //   - ordered_at: ORC-9, else OBR-6, else MSH-7;
 //   - status: cancelled for ORC-1 CA or DC, else from ORC-5;
-//   - notes: the NTEs of the orders, each text once;
+//   - notes: the NTEs of the order, each text once;
 //   - version: MSH-7 in microseconds, so a later message wins.
 //
-// The order and customer pass their lab Validate; a field that does not is
-// reported at its HL7 location.
-func DecodeOrder(m *hl7.Message, opt Options) (lab.Order, lab.Customer, error) {
+// Every order and the customer pass their lab Validate; a field that does
+// not is reported at its HL7 location. The customer's contact details are
+// the exception: a phone number or e-mail address lab would refuse is left
+// out rather than refusing the order, since the customer master, not the
+// order, is where they are kept (DecodeCustomer is strict about them).
+func DecodeOrders(m *hl7.Message, opt Options) ([]lab.Order, lab.Customer, error) {
+	orders, c, _, err := decodeOrders(m, opt)
+	return orders, c, err
+}
+
+// orderState is one order being decoded.
+type orderState struct {
+	o      lab.Order
+	locs   fieldLocs
+	accLoc hl7.ERL
+}
+
+func decodeOrders(m *hl7.Message, opt Options) ([]lab.Order, lab.Customer, []hl7.ERL, error) {
 	if err := expect(m, "ORM", "OML"); err != nil {
-		return lab.Order{}, lab.Customer{}, err
+		return nil, lab.Customer{}, nil, err
 	}
 	loc := opt.location()
 	msgTime, merr := messageTime(m, loc)
 	if merr != nil {
-		return lab.Order{}, lab.Customer{}, merr
+		return nil, lab.Customer{}, nil, merr
 	}
 	var pat *hl7.Patient
 	pats := m.Patients()
@@ -41,34 +75,26 @@ func DecodeOrder(m *hl7.Message, opt Options) (lab.Order, lab.Customer, error) {
 			continue
 		}
 		if pat != nil {
-			return lab.Order{}, lab.Customer{}, segAt(m, pats[i].PID.Segment).err(0, hl7.CodeSegmentSequence,
+			return nil, lab.Customer{}, nil, segAt(m, pats[i].PID.Segment).err(0, hl7.CodeSegmentSequence,
 				"one patient per order message")
 		}
 		pat = &pats[i]
 	}
 	if pat == nil {
-		return lab.Order{}, lab.Customer{}, &Error{Location: hl7.ERL{Segment: "ORC"}, Code: hl7.CodeSegmentSequence,
+		return nil, lab.Customer{}, nil, &Error{Location: hl7.ERL{Segment: "ORC"}, Code: hl7.CodeSegmentSequence,
 			Reason: "no order: expected ORC and OBR segments"}
 	}
 	if pat.PID.IsZero() {
-		return lab.Order{}, lab.Customer{}, &Error{Location: hl7.ERL{Segment: "PID"}, Code: hl7.CodeSegmentSequence,
+		return nil, lab.Customer{}, nil, &Error{Location: hl7.ERL{Segment: "PID"}, Code: hl7.CodeSegmentSequence,
 			Reason: "missing PID segment before the order"}
 	}
 	pidAt := segAt(m, pat.PID.Segment)
 	c := readCustomer(pat.PID.Segment, opt)
 	c.Version = version(msgTime)
+	dropInvalidContact(&c)
 
-	var (
-		o    = lab.Order{CustomerID: c.ID, Version: version(msgTime)}
-		locs = fieldLocs{"customer_id": pidAt.loc(3)}
-		acc  hl7.ERL
-	)
-	if g := pat.Orders[0]; !g.ORC.IsZero() {
-		locs["ordering_clinician"] = segAt(m, g.ORC.Segment).loc(12)
-	} else {
-		locs["ordering_clinician"] = segAt(m, g.OBR.Segment).loc(16)
-	}
-	for k, g := range pat.Orders {
+	var states []*orderState
+	for _, g := range pat.Orders {
 		orcAt, obrAt := segAt(m, g.ORC.Segment), segAt(m, g.OBR.Segment)
 		// Accession number.
 		a, aLoc := g.ORC.PlacerGroupNumber().ID, orcAt.loc(4)
@@ -80,135 +106,174 @@ func DecodeOrder(m *hl7.Message, opt Options) (lab.Order, lab.Customer, error) {
 		}
 		switch {
 		case a == "" && g.ORC.IsZero():
-			return o, c, obrAt.missing(2, "placer order number")
+			return nil, c, nil, obrAt.missing(2, "placer order number")
 		case a == "":
-			return o, c, orcAt.missing(2, "placer order number (or ORC-4 placer group number)")
-		case k == 0:
-			o.AccessionNumber, acc = a, aLoc
-		case a != o.AccessionNumber:
-			return o, c, &Error{Location: aLoc, Code: hl7.CodeApplicationInternal,
-				Reason: "differs from the order number of " + Path(acc) + "; send one order per message or a placer group number in ORC-4"}
+			return nil, c, nil, orcAt.missing(2, "placer order number (or ORC-4 placer group number)")
 		}
-		// Test.
-		if g.OBR.IsZero() {
-			return o, c, orcAt.err(0, hl7.CodeSegmentSequence, "order without an OBR segment")
-		}
-		code, name := testCode(g.OBR.UniversalServiceID())
-		if code == "" {
-			return o, c, obrAt.missing(4, "universal service identifier (test code)")
-		}
-		locs[elem("tests", len(o.Tests))] = obrAt.loc(4)
-		o.Tests = append(o.Tests, lab.OrderTest{Code: code, Name: name})
-		// Clinician.
-		if o.OrderingClinician.ID == "" && o.OrderingClinician.Name == "" {
-			x, l := g.ORC.OrderingProvider(), orcAt.loc(12)
-			if x.IsZero() {
-				x, l = g.OBR.OrderingProvider(), obrAt.loc(16)
-			}
-			if !x.IsZero() {
-				o.OrderingClinician = lab.Clinician{ID: x.ID, Name: personName(x)}
-				locs["ordering_clinician"] = l
+		var st *orderState
+		for _, x := range states {
+			if x.o.AccessionNumber == a {
+				st = x
 			}
 		}
-		// Ordered at.
-		if o.OrderedAt.IsZero() {
-			t, err := timeField(g.ORC.Segment, orcAt, 9, loc)
-			if err != nil {
-				return o, c, err
+		if st == nil {
+			st = &orderState{
+				o:      lab.Order{AccessionNumber: a, CustomerID: c.ID, Version: version(msgTime)},
+				locs:   fieldLocs{"customer_id": pidAt.loc(3), "accession_number": aLoc},
+				accLoc: aLoc,
 			}
-			if t.IsZero() {
-				if t, err = timeField(g.OBR.Segment, obrAt, 6, loc); err != nil {
-					return o, c, err
-				}
+			if !g.ORC.IsZero() {
+				st.locs["ordering_clinician"] = orcAt.loc(12)
+			} else {
+				st.locs["ordering_clinician"] = obrAt.loc(16)
 			}
-			o.OrderedAt = t
-		}
-		// Status.
-		if k == 0 {
+			// The first group of an order says whether it is cancelled.
 			switch ctl := strings.ToUpper(g.ORC.OrderControl()); {
 			case ctl == "CA" || ctl == "DC":
-				o.Status = lab.StatusCancelled
+				st.o.Status = lab.StatusCancelled
 			default:
 				if s, ok := lab.StatusFromORC5(g.ORC.OrderStatus()); ok {
-					o.Status = s
+					st.o.Status = s
 				}
 			}
-			locs["status"] = orcAt.loc(5)
+			st.locs["status"] = orcAt.loc(5)
+			states = append(states, st)
 		}
-		// Priority.
-		if o.Priority == "" {
-			p, l := "", hl7.ERL{}
-			for _, tq := range g.Timing {
-				if p = tq.Priority(); p != "" {
-					l = segAt(m, tq.Segment).loc(9)
-					break
-				}
-			}
-			if p == "" {
-				if p = g.OBR.Field(5).String(); p != "" {
-					l = obrAt.loc(5)
-				} else if p = g.OBR.Field(27).Component(6).String(); p != "" {
-					l = hl7.ERL{Segment: "OBR", Sequence: obrAt.seq, Field: 27, Component: 6}
-				} else if p = g.ORC.Field(7).Component(6).String(); p != "" {
-					l = hl7.ERL{Segment: "ORC", Sequence: orcAt.seq, Field: 7, Component: 6}
-				}
-			}
-			if p != "" {
-				pr, ok := lab.PriorityFromHL7(p)
-				if !ok {
-					return o, c, &Error{Location: l, Code: hl7.CodeTableValueNotFound,
-						Reason: "priority must be R (routine), A (ASAP) or S (stat)"}
-				}
-				o.Priority = pr
-				locs["priority"] = l
-			}
-		}
-		// Notes.
-		for _, n := range g.Notes {
-			text := n.Comment()
-			if blank(text) || strings.Contains(o.Notes, text) {
-				continue
-			}
-			if o.Notes != "" {
-				o.Notes += "\n"
-			}
-			o.Notes += text
-			if _, ok := locs["notes"]; !ok {
-				locs["notes"] = segAt(m, n.Segment).loc(3)
-			}
-		}
-		// Specimens.
-		for _, sp := range g.Specimens {
-			spmAt := segAt(m, sp.SPM.Segment)
-			eip := sp.SPM.SpecimenID()
-			id := firstNonEmpty(eip.Placer.ID, eip.Filler.ID)
-			if id == "" {
-				return o, c, spmAt.missing(2, "specimen id")
-			}
-			if hasSpecimen(o.Specimens, id) {
-				continue
-			}
-			t, err := timeField(sp.SPM.Segment, spmAt, 17, loc)
-			if err != nil {
-				return o, c, err
-			}
-			i := len(o.Specimens)
-			locs[elem("specimens", i)+".id"] = spmAt.loc(2)
-			locs[elem("specimens", i)+".type"] = spmAt.loc(4)
-			o.Specimens = append(o.Specimens, lab.Specimen{ID: id, Type: specimenFromCode(sp.SPM.SpecimenType()), CollectedAt: t})
+		if err := st.addGroup(m, g, orcAt, obrAt, loc); err != nil {
+			return nil, c, nil, err
 		}
 	}
-	if o.OrderedAt.IsZero() {
-		o.OrderedAt = msgTime
-	}
-	locs["accession_number"] = acc
-	if err := o.Validate(); err != nil {
-		return o, c, locate(err, locs, hl7.ERL{Segment: "ORC", Sequence: 1})
+	orders := make([]lab.Order, len(states))
+	accLocs := make([]hl7.ERL, len(states))
+	for i, st := range states {
+		if st.o.OrderedAt.IsZero() {
+			st.o.OrderedAt = msgTime
+		}
+		if err := st.o.Validate(); err != nil {
+			return nil, c, nil, locate(err, st.locs, st.accLoc)
+		}
+		orders[i], accLocs[i] = st.o, st.accLoc
 	}
 	if err := c.Validate(); err != nil {
-		return o, c, locate(err, customerLocs(pidAt), pidAt.loc(0))
+		return nil, c, nil, locate(err, customerLocs(pidAt), pidAt.loc(0))
 	}
-	return o, c, nil
+	return orders, c, accLocs, nil
+}
+
+// addGroup adds one ORC/OBR group's test, specimens and details to the
+// order.
+func (st *orderState) addGroup(m *hl7.Message, g hl7.Order, orcAt, obrAt at, loc *time.Location) *Error {
+	o := &st.o
+	// Test.
+	if g.OBR.IsZero() {
+		return orcAt.err(0, hl7.CodeSegmentSequence, "order without an OBR segment")
+	}
+	code, name := testCode(g.OBR.UniversalServiceID())
+	if code == "" {
+		return obrAt.missing(4, "universal service identifier (test code)")
+	}
+	st.locs[elem("tests", len(o.Tests))] = obrAt.loc(4)
+	o.Tests = append(o.Tests, lab.OrderTest{Code: code, Name: name})
+	// Clinician.
+	if o.OrderingClinician.ID == "" && o.OrderingClinician.Name == "" {
+		x, l := g.ORC.OrderingProvider(), orcAt.loc(12)
+		if x.IsZero() {
+			x, l = g.OBR.OrderingProvider(), obrAt.loc(16)
+		}
+		if !x.IsZero() {
+			o.OrderingClinician = lab.Clinician{ID: x.ID, Name: personName(x)}
+			st.locs["ordering_clinician"] = l
+		}
+	}
+	// Ordered at.
+	if o.OrderedAt.IsZero() {
+		t, err := timeField(g.ORC.Segment, orcAt, 9, loc)
+		if err != nil {
+			return err
+		}
+		if t.IsZero() {
+			if t, err = timeField(g.OBR.Segment, obrAt, 6, loc); err != nil {
+				return err
+			}
+		}
+		o.OrderedAt = t
+	}
+	// Priority.
+	if o.Priority == "" {
+		p, l := "", hl7.ERL{}
+		for _, tq := range g.Timing {
+			if p = tq.Priority(); p != "" {
+				l = segAt(m, tq.Segment).loc(9)
+				break
+			}
+		}
+		if p == "" {
+			if p = g.OBR.Field(5).String(); p != "" {
+				l = obrAt.loc(5)
+			} else if p = g.OBR.Field(27).Component(6).String(); p != "" {
+				l = hl7.ERL{Segment: "OBR", Sequence: obrAt.seq, Field: 27, Component: 6}
+			} else if p = g.ORC.Field(7).Component(6).String(); p != "" {
+				l = hl7.ERL{Segment: "ORC", Sequence: orcAt.seq, Field: 7, Component: 6}
+			}
+		}
+		if p != "" {
+			pr, ok := lab.PriorityFromHL7(p)
+			if !ok {
+				return &Error{Location: l, Code: hl7.CodeTableValueNotFound,
+					Reason: "priority must be R (routine), A (ASAP) or S (stat)"}
+			}
+			o.Priority = pr
+			st.locs["priority"] = l
+		}
+	}
+	// Notes.
+	for _, n := range g.Notes {
+		text := n.Comment()
+		if blank(text) || strings.Contains(o.Notes, text) {
+			continue
+		}
+		if o.Notes != "" {
+			o.Notes += "\n"
+		}
+		o.Notes += text
+		if _, ok := st.locs["notes"]; !ok {
+			st.locs["notes"] = segAt(m, n.Segment).loc(3)
+		}
+	}
+	// Specimens.
+	for _, sp := range g.Specimens {
+		spmAt := segAt(m, sp.SPM.Segment)
+		eip := sp.SPM.SpecimenID()
+		id := firstNonEmpty(eip.Placer.ID, eip.Filler.ID)
+		if id == "" {
+			return spmAt.missing(2, "specimen id")
+		}
+		if hasSpecimen(o.Specimens, id) {
+			continue
+		}
+		t, err := timeField(sp.SPM.Segment, spmAt, 17, loc)
+		if err != nil {
+			return err
+		}
+		i := len(o.Specimens)
+		st.locs[elem("specimens", i)+".id"] = spmAt.loc(2)
+		st.locs[elem("specimens", i)+".type"] = spmAt.loc(4)
+		o.Specimens = append(o.Specimens, lab.Specimen{ID: id, Type: specimenFromCode(sp.SPM.SpecimenType()), CollectedAt: t})
+	}
+	return nil
+}
+
+// dropInvalidContact clears a phone number or e-mail address that lab
+// would refuse; see DecodeOrders.
+func dropInvalidContact(c *lab.Customer) {
+	var p lab.Problems
+	if p.Email("email", c.Email); p.Err() != nil {
+		c.Email = ""
+	}
+	p = lab.Problems{}
+	if p.Phone("phone", c.Phone); p.Err() != nil {
+		c.Phone = ""
+	}
 }
 
 func hasSpecimen(specs []lab.Specimen, id string) bool {

@@ -235,8 +235,12 @@ func readCustomer(seg hl7.Segment, opt Options) lab.Customer {
 		v := seg.Field(f)
 		for i := 1; i <= v.Reps(); i++ {
 			x := hl7.DecodeXTN(v.Rep(i))
+			// XTN-4 is the e-mail component, but senders fill it with other
+			// things; the use code or equipment type says what the entry is.
+			email := strings.EqualFold(x.UseCode, "NET") || strings.EqualFold(x.EquipmentType, "Internet") ||
+				strings.EqualFold(x.EquipmentType, "X.400")
 			switch {
-			case x.Email != "" || strings.EqualFold(x.UseCode, "NET"):
+			case email:
 				if c.Email == "" {
 					c.Email = firstNonEmpty(x.Email, x.Number)
 				}

@@ -1,6 +1,7 @@
 package hl7map_test
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/imp-health/imp/internal/hl7map"
@@ -108,11 +109,21 @@ func TestGoldenDecodeOrder(t *testing.T) {
 	t.Parallel()
 	golden(t, "decode_order", func(t *testing.T, in []byte) string {
 		m, opt := parseInput(t, in)
-		o, c, err := hl7map.DecodeOrder(m, opt)
+		out := "kind: " + hl7map.Classify(m).String() + "\n"
+		orders, c, err := hl7map.DecodeOrders(m, opt)
 		if err != nil {
-			return "kind: " + hl7map.Classify(m).String() + "\n" + errorText(err)
+			return out + errorText(err)
 		}
-		return "kind: " + hl7map.Classify(m).String() + "\n" + jsonText(t, map[string]any{"order": o, "customer": c}, nil)
+		out += jsonText(t, map[string]any{"orders": orders, "customer": c}, nil)
+		// DecodeOrder gives the same order, or refuses a message with more.
+		o, _, err := hl7map.DecodeOrder(m, opt)
+		switch {
+		case len(orders) > 1:
+			out += "DecodeOrder " + errorText(err)
+		case err != nil || !reflect.DeepEqual(o, orders[0]):
+			t.Errorf("DecodeOrder = %+v, %v; want DecodeOrders' only order", o, err)
+		}
+		return out
 	})
 }
 

@@ -40,7 +40,9 @@ import (
 //     message never does.
 //
 // OBX segments that follow an SPM describe the specimen (volume,
-// condition), not an ordered test, and are skipped. A text result split
+// condition), and those between a PID and the first ORC or OBR describe
+// the patient (v2.7 and later allow both); neither is an ordered test, and
+// both are skipped. A text result split
 // over several OBX segments of the same test is joined; any other repeated
 // test code within one accession number is an error.
 //
@@ -135,8 +137,8 @@ func (d *resultDecoder) run() error {
 		case "OBX":
 			nOBX++
 			d.last = -1
-			if d.inSpecimen {
-				continue
+			if d.inSpecimen || !d.pid.IsZero() && d.orc.IsZero() && d.obr.IsZero() {
+				continue // about the specimen or the patient, not an ordered test
 			}
 			if err := d.obx(hl7.OBX{Segment: s}, at{"OBX", nOBX}); err != nil {
 				return err
