@@ -2,6 +2,7 @@ package hl7map
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -71,6 +72,11 @@ func decodeOrders(m *hl7.Message, opt Options) ([]lab.Order, lab.Customer, []hl7
 	var pat *hl7.Patient
 	pats := m.Patients()
 	for i := range pats {
+		// Observations and specimens outside any ORC/OBR are grouped under
+		// an empty order; they are about the patient, not an order.
+		pats[i].Orders = slices.DeleteFunc(pats[i].Orders, func(g hl7.Order) bool {
+			return g.ORC.IsZero() && g.OBR.IsZero()
+		})
 		if len(pats[i].Orders) == 0 {
 			continue
 		}
