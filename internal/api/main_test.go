@@ -24,6 +24,7 @@ import (
 	"github.com/imp-health/imp/internal/broker"
 	"github.com/imp-health/imp/internal/consumer"
 	"github.com/imp-health/imp/internal/ingest"
+	"github.com/imp-health/imp/internal/lis"
 	"github.com/imp-health/imp/internal/store"
 	"github.com/imp-health/imp/internal/store/sqlite"
 	"github.com/imp-health/imp/internal/stream"
@@ -108,6 +109,7 @@ func newEnvAt(t testing.TB, level slog.Level) *env {
 		Tiers:     ingest.NewTiers(st, time.Minute),
 		Store:     st, Keys: keys, Topics: topics, Logger: log,
 		Operator: &consumer.Operator{Broker: bcfg, Store: st, Producer: prod, Topics: topics},
+		HL7:      &lis.Inbound{Publisher: ingest.NewPublisher(prod, topics, nil), Tiers: ingest.NewTiers(st, time.Minute)},
 	})
 	e.h = e.srv
 	t.Cleanup(func() {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/imp-health/imp/internal/auth"
+	"github.com/imp-health/imp/internal/delivery"
 	"github.com/imp-health/imp/internal/lab"
 	"github.com/imp-health/imp/internal/store"
 )
@@ -125,9 +126,20 @@ func ref(name string) map[string]any { return map[string]any{"$ref": "#/componen
 
 // of returns the schema of t, registering named structs and enums as
 // components.
+var (
+	rawJSONType  = reflect.TypeFor[json.RawMessage]()
+	durationType = reflect.TypeFor[delivery.Duration]()
+)
+
 func (sc *schemas) of(t reflect.Type) map[string]any {
 	if t == timeType {
 		return map[string]any{"type": "string", "format": "date-time"}
+	}
+	if t == rawJSONType {
+		return map[string]any{"description": "any JSON value"}
+	}
+	if t == durationType {
+		return map[string]any{"type": "string", "description": "a Go duration, e.g. 10s"}
 	}
 	if vals, ok := sc.enums[t]; ok {
 		if _, done := sc.names[t]; !done {
@@ -278,7 +290,10 @@ func (s *Server) operation(sc *schemas, rt Route, problemRef map[string]any) map
 			"description": p.Description, "schema": schema})
 	}
 	op["parameters"] = params
-	if d.Body != nil {
+	if d.BodyType != "" {
+		op["requestBody"] = map[string]any{"required": true, "content": map[string]any{
+			d.BodyType: map[string]any{"schema": map[string]any{"type": "string"}, "example": d.Example}}}
+	} else if d.Body != nil {
 		elem := sc.ofValue(d.Body)
 		var content map[string]any
 		if d.Batch {
@@ -294,7 +309,10 @@ func (s *Server) operation(sc *schemas, rt Route, problemRef map[string]any) map
 	}
 	resps := map[string]any{}
 	ok := map[string]any{"description": http.StatusText(d.Status)}
-	if d.Response != nil {
+	switch {
+	case d.ResponseType != "":
+		ok["content"] = map[string]any{d.ResponseType: map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}
+	case d.Response != nil:
 		ok["content"] = map[string]any{ctJSON: map[string]any{"schema": sc.ofValue(d.Response)}}
 	}
 	resps[strconv.Itoa(d.Status)] = ok

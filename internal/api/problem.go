@@ -16,6 +16,8 @@ type Problem struct {
 	Instance      string           `json:"instance,omitempty"`
 	Errors        []lab.FieldError `json:"errors,omitempty"`
 	CorrelationID string           `json:"correlation_id,omitempty"`
+	// ACK is the HL7 AE/AR acknowledgement of a refused HL7 message.
+	ACK string `json:"ack,omitempty"`
 }
 
 // Problem types: relative URIs documented in docs/api.md.

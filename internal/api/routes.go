@@ -2,6 +2,7 @@ package api
 
 import (
 	"github.com/imp-health/imp/internal/auth"
+	"github.com/imp-health/imp/internal/jobs"
 	"github.com/imp-health/imp/internal/lab"
 	"github.com/imp-health/imp/internal/store"
 )
@@ -34,6 +35,12 @@ type OperationDoc struct {
 	// Errors lists the error statuses worth documenting besides the
 	// ones every authenticated operation has (401, 403).
 	Errors []int
+	// BodyType is the request's media type when it is not JSON (the
+	// body is then a string, Example its text).
+	BodyType string
+	// ResponseType is the success answer's media type when it is not
+	// JSON (a binary body).
+	ResponseType string
 }
 
 // Param is a path or query parameter.
@@ -119,6 +126,24 @@ func (s *Server) table() []Route {
 			Doc: &OperationDoc{Status: 200, Response: KeyList{}, Errors: []int{400, 503}}},
 		Route{Method: "DELETE", Path: "/v1/keys/{id}", Scope: scopeAdmin, Summary: "Revoke an API key", Handler: s.revokeKey,
 			Doc: &OperationDoc{Params: []Param{path("id", "key id")}, Status: 204, Errors: readErrs}},
+		Route{Method: "POST", Path: "/v1/hl7", Scope: scopeResults, Summary: "Take an HL7 v2 message over HTTP (as the MLLP listener does)", Handler: s.postHL7,
+			Doc: &OperationDoc{BodyType: ctHL7, Example: exampleORU, Status: 202, Response: HL7Accepted{}, Errors: []int{400, 413, 415, 422, 503},
+				Description: "ORU^R01/OUL^R22 results are routed to their tier's stream, status messages to lis-test-status, " +
+					"orders (ORM^O01, OML^O21) to lis-orders and patients (ADT) to customer. 202 carries the AA acknowledgement " +
+					"once the broker has every record; a message IMP cannot take is a problem naming the segment and field " +
+					"(422 for AE, 400 for AR) with the AE/AR acknowledgement in its ack member."}},
+		Route{Method: "POST", Path: "/v1/jobs", Scope: auth.ScopeJobsWrite, Summary: "Enqueue a background job (pdf-report, notify, create-order, default)", Handler: s.postJob,
+			Doc: &OperationDoc{Body: jobs.Job{}, Example: exampleJob, Status: 202, Response: acceptedDoc{}, Errors: []int{400, 413, 415, 422, 503},
+				Description: "create-order runs on worker-order, the others on worker. run_at in the future schedules the job. Supports Idempotency-Key."}},
+		Route{Method: "GET", Path: "/v1/orders/{accession}/report", Scope: scopeRead, Summary: "Download an order's PDF result report", Handler: s.getReport,
+			Doc: &OperationDoc{Params: []Param{path("accession", "accession number"), {Name: "version", In: "query", Description: "report version (default: the newest)", Format: "integer"}},
+				Status: 200, ResponseType: "application/pdf", Errors: readErrs}},
+		Route{Method: "GET", Path: "/v1/destinations", Scope: scopeAdmin, Summary: "List delivery destinations (secrets are not shown)", Handler: s.listDestinations,
+			Doc: &OperationDoc{Status: 200, Response: DestinationList{}, Errors: []int{503}}},
+		Route{Method: "POST", Path: "/v1/destinations", Scope: scopeAdmin, Summary: "Create or replace a delivery destination (audit-logged)", Handler: s.putDestination,
+			Doc: &OperationDoc{Body: DestinationRequest{}, Example: exampleDestination, Status: 201, Response: DestinationView{}, Errors: []int{400, 415, 422, 503}}},
+		Route{Method: "DELETE", Path: "/v1/destinations/{id}", Scope: scopeAdmin, Summary: "Remove a delivery destination (audit-logged)", Handler: s.deleteDestination,
+			Doc: &OperationDoc{Params: []Param{path("id", "destination id")}, Status: 204, Errors: readErrs}},
 	)
 	return rs
 }

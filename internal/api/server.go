@@ -33,6 +33,8 @@ type Options struct {
 	Metrics   *metrics.Metrics // optional
 	// Ready reports whether the broker and store are reachable.
 	Ready func(ctx context.Context) error
+	// HL7 takes HL7 v2 over HTTP (POST /v1/hl7); nil answers 503.
+	HL7 HL7Inbound
 	// HealthOnly serves only the unauthenticated health routes (the
 	// probes of a consumer-only process).
 	HealthOnly bool

@@ -40,6 +40,8 @@ type App struct {
 	Tiers      *ingest.Tiers
 	Dispatcher *dispatch.Dispatcher
 	LIS        consumer.LIS // nil without IMP_LIS_ADDR
+
+	closers []func() error
 }
 
 // Open starts the embedded broker when no brokers are configured, opens
@@ -78,8 +80,15 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger) (a *App, err
 	a.Keys = auth.NewKeys(a.Store, cfg.KeyPepper, 10*time.Second)
 	a.Publisher = ingest.NewPublisher(a.Producer, a.Topics, a.Metrics)
 	a.Tiers = ingest.NewTiers(a.Store, 30*time.Second)
-	if a.Dispatcher, err = a.newDispatcher(dispatch.Formats{}); err != nil {
+	if a.Dispatcher, err = a.newDispatcher(a.formats()); err != nil {
 		return nil, err
+	}
+	sender, err := a.newLIS()
+	if err != nil {
+		return nil, err
+	}
+	if sender != nil {
+		a.LIS = sender
 	}
 	return a, nil
 }
@@ -178,6 +187,9 @@ func (a *App) EnsureAdminKey(ctx context.Context) (token string, err error) {
 // Close releases everything Open started, the embedded broker last so its
 // log is flushed after every client is gone.
 func (a *App) Close() {
+	for _, c := range a.closers {
+		_ = c()
+	}
 	if a.Dispatcher != nil {
 		a.Dispatcher.Close()
 	}

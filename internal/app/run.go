@@ -2,7 +2,9 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"sync"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/imp-health/imp/internal/api"
 	"github.com/imp-health/imp/internal/consumer"
+	"github.com/imp-health/imp/internal/mllp"
 )
 
 // Parts chooses what a process runs.
@@ -28,6 +31,8 @@ type Parts struct {
 type Running struct {
 	// HTTPAddr is where the API or the probes listen.
 	HTTPAddr string
+	// MLLPAddr is where the MLLP listener takes HL7 (empty without it).
+	MLLPAddr string
 	done     chan struct{}
 	err      error
 }
@@ -46,6 +51,7 @@ func (a *App) Handler(withAPI bool) http.Handler {
 	srv := api.New(api.Options{
 		Publisher: a.Publisher, Tiers: a.Tiers, Store: a.Store, Keys: a.Keys, Topics: a.Topics,
 		Logger: a.Log, Metrics: a.Metrics, Ready: a.Ready, Operator: a.Operator(), HealthOnly: !withAPI,
+		HL7: a.Inbound(),
 	})
 	mux.Handle("/", srv)
 	return mux
@@ -95,6 +101,26 @@ func (a *App) Start(ctx context.Context, parts Parts) (*Running, error) {
 	if parts.Maintenance {
 		wg.Go(func() { a.maintain(ctx) })
 	}
+	if parts.API && a.Cfg.MLLPAddr != "" {
+		srv, mln, err := a.mllpListener()
+		if err != nil {
+			_ = ln.Close()
+			return nil, err
+		}
+		run.MLLPAddr = mln.Addr().String()
+		a.Log.Info("MLLP listener taking HL7 v2", "addr", run.MLLPAddr, "tls", a.Cfg.MLLPTLSCert != "")
+		wg.Go(func() {
+			if err := srv.Serve(context.WithoutCancel(ctx), mln); err != nil && !errors.Is(err, mllp.ErrClosed) {
+				fail(err)
+			}
+		})
+		wg.Go(func() {
+			<-ctx.Done()
+			sctx, cancel := context.WithTimeout(context.Background(), a.Cfg.ShutdownTimeout)
+			defer cancel()
+			_ = srv.Shutdown(sctx)
+		})
+	}
 	what := "probes and metrics"
 	if parts.API {
 		what = "API"
@@ -119,4 +145,26 @@ func (a *App) Start(ctx context.Context, parts Parts) (*Running, error) {
 		close(run.done)
 	}()
 	return run, nil
+}
+
+// mllpListener builds the MLLP server over Inbound; the ACK is written
+// only after the broker acknowledged every record of a message.
+func (a *App) mllpListener() (*mllp.Server, net.Listener, error) {
+	cfg := mllp.ServerConfig{Handler: mllp.HandlerFunc(a.Inbound().MLLP), Logger: a.Log}
+	if a.Cfg.MLLPTLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(a.Cfg.MLLPTLSCert, a.Cfg.MLLPTLSKey)
+		if err != nil {
+			return nil, nil, fmt.Errorf("mllp tls: %w", err)
+		}
+		cfg.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	srv, err := mllp.NewServer(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	ln, err := net.Listen("tcp", a.Cfg.MLLPAddr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("mllp listen: %w", err)
+	}
+	return srv, ln, nil
 }
