@@ -84,6 +84,7 @@ func start(t *testing.T, dataDir string, extraEnv []string, args ...string) *pro
 		"IMP_DATA_DIR="+dataDir,
 		"IMP_HTTP_ADDR="+httpAddr,
 		"IMP_KAFKA_LISTEN=127.0.0.1:0",
+		"IMP_MLLP_ADDR=127.0.0.1:0",
 		"IMP_ADMIN_KEY="+adminKey,
 		"IMP_PARTITIONS=3",
 		"IMP_LOG_LEVEL=info",

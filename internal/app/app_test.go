@@ -29,6 +29,7 @@ func testConfig(t *testing.T, dir string) config.Config {
 	cfg.DataDir = dir
 	cfg.HTTPAddr = "127.0.0.1:0"
 	cfg.KafkaListen = "127.0.0.1:0"
+	cfg.MLLPAddr = "127.0.0.1:0"
 	cfg.AdminKey = adminKey
 	cfg.Partitions = 3
 	cfg.ShutdownTimeout = 10 * time.Second

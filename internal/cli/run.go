@@ -11,7 +11,8 @@ import (
 )
 
 func serveCmd(e *env) *cobra.Command {
-	return &cobra.Command{
+	var demo demoOpts
+	c := &cobra.Command{
 		Use:   "serve",
 		Short: "Run everything in one process: API, every enabled consumer (embedded broker and store by default)",
 		Args:  cobra.NoArgs,
@@ -20,9 +21,20 @@ func serveCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return run(e, app.Parts{API: true, Consumers: defs, Maintenance: true})
+			return run(e, app.Parts{API: true, Consumers: defs, Maintenance: true}, demo)
 		},
 	}
+	c.Flags().BoolVar(&demo.on, "demo", false, "also run an LIS simulator and a partner webhook sink, with demo data (see the README walkthrough)")
+	c.Flags().StringVar(&demo.sink, "demo-sink", "127.0.0.1:8090", "address of the demo partner's webhook sink")
+	c.Flags().DurationVar(&demo.delay, "demo-delay", 3*time.Second, "how long the simulated LIS takes to send results")
+	return c
+}
+
+// demoOpts are serve --demo's settings.
+type demoOpts struct {
+	on    bool
+	sink  string
+	delay time.Duration
 }
 
 func apiCmd(e *env) *cobra.Command {
@@ -31,7 +43,7 @@ func apiCmd(e *env) *cobra.Command {
 		Short: "Run the stateless REST API only (the seed's api deployment)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return run(e, app.Parts{API: true, Maintenance: true})
+			return run(e, app.Parts{API: true, Maintenance: true}, demoOpts{})
 		},
 	}
 }
@@ -60,7 +72,7 @@ func consumeCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return run(e, app.Parts{Consumers: defs})
+			return run(e, app.Parts{Consumers: defs}, demoOpts{})
 		},
 	}
 	c.Flags().BoolVar(&list, "list", false, "list every consumer definition and exit")
@@ -68,10 +80,18 @@ func consumeCmd(e *env) *cobra.Command {
 }
 
 // run opens the app, runs the parts until a signal, and shuts down.
-func run(e *env, parts app.Parts) error {
+func run(e *env, parts app.Parts, demo demoOpts) error {
 	start := time.Now()
 	ctx, stop := signalContext(e.log)
 	defer stop()
+	var lisAddr string
+	if demo.on {
+		var err error
+		if lisAddr, err = app.PrepareDemo(e.cfg.LISAddr); err != nil {
+			return err
+		}
+		e.cfg.LISAddr, e.cfg.WebhookAllowHTTP = lisAddr, true
+	}
 	a, err := app.Open(ctx, e.cfg, e.log)
 	if err != nil {
 		return err
@@ -96,8 +116,30 @@ func run(e *env, parts app.Parts) error {
 		names[i] = d.Name
 	}
 	e.log.Info("IMP started", "startup_ms", time.Since(start).Milliseconds(), "api", running.HTTPAddr,
-		"consumers", names, "store", a.Store.Driver(), "embedded_broker", a.Embedded != nil)
+		"mllp", running.MLLPAddr, "consumers", names, "store", a.Store.Driver(), "embedded_broker", a.Embedded != nil)
+	if demo.on {
+		d, err := a.StartDemo(ctx, running, lisAddr, demo.sink, demo.delay)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, demoText, d.LISAddr, d.SinkURL, running.HTTPAddr)
+	}
 	err = running.Wait()
 	e.log.Info("IMP stopped")
 	return err
 }
+
+const demoText = `
+Demo mode: an LIS simulator takes IMP's orders at %s and sends results back;
+a partner webhook sink shows what partners receive at %s/ .
+Seeded: tests GLU NA K HGB CREA TSH (and XFAIL, which the LIS refuses),
+customers C-GEN-1 (general), C-VIP-1 (svip1), C-ACME-1 (partner ACME, b2b).
+
+  KEY=<your admin key>; API=http://%s
+  curl -s -X POST $API/v1/orders -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' \
+    -d '{"accession_number":"DEMO-1","customer_id":"C-VIP-1","ordering_clinician":{"id":"D1","name":"Dr Demo"},
+         "tests":[{"code":"GLU"},{"code":"NA"}],"ordered_at":"2026-01-01T08:00:00Z"}'
+  curl -s $API/v1/orders/DEMO-1 -H "Authorization: Bearer $KEY"      # status, LIS state, results
+  open the sink page to see the signed result delivery; then the PDF:
+  curl -s -o report.pdf $API/v1/orders/DEMO-1/report -H "Authorization: Bearer $KEY"
+`

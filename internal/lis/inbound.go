@@ -81,6 +81,17 @@ func (in *Inbound) Handle(ctx context.Context, raw []byte, client string) Outcom
 			body, _ := json.Marshal(r)
 			es = append(es, ingest.Envelope{Stream: streamName, Key: r.AccessionNumber, Kind: "result", Value: body, Headers: headers})
 		}
+		// OBR-25 of a results message also says how far the order got
+		// (resulted, verified): the order's status follows its results.
+		if evs, err := hl7map.DecodeStatus(m, in.Options); err == nil {
+			for i := range evs {
+				if evs[i].Validate() != nil {
+					continue
+				}
+				body, _ := json.Marshal(evs[i])
+				es = append(es, ingest.Envelope{Stream: stream.Status, Key: evs[i].AccessionNumber, Kind: "status", Value: body})
+			}
+		}
 	case hl7map.KindStatus:
 		evs, err := hl7map.DecodeStatus(m, in.Options)
 		if err != nil {
