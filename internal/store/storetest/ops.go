@@ -101,11 +101,11 @@ func testDeadLetters(t *testing.T, s store.Store) {
 	if got, _ := s.DeadLetterList(c, store.DeadQuery{Order: "A-d3"}); len(got) != 1 || got[0].Keys["order"] != "A-d3" {
 		t.Fatalf("by order = %+v", got)
 	}
-	n, err := s.SetDeadState(c, []store.DeadKey{{"d1", "lis-orders"}, {"nope", "x"}}, "repushed", "alice", t0.Add(time.Hour))
+	n, err := s.SetDeadState(c, []store.DeadKey{{MessageID: "d1", Consumer: "lis-orders"}, {MessageID: "nope", Consumer: "x"}}, "repushed", "alice", t0.Add(time.Hour))
 	if err != nil || n != 1 {
 		t.Fatalf("set state = %d, %v", n, err)
 	}
-	if n, _ := s.SetDeadState(c, []store.DeadKey{{"d1", "lis-orders"}}, "discarded", "bob", t0); n != 0 {
+	if n, _ := s.SetDeadState(c, []store.DeadKey{{MessageID: "d1", Consumer: "lis-orders"}}, "discarded", "bob", t0); n != 0 {
 		t.Fatal("a re-pushed dead letter was discarded")
 	}
 	if got, _ := s.DeadLetterList(c, store.DeadQuery{State: "repushed"}); len(got) != 1 || got[0].Actor != "alice" {
