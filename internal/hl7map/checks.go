@@ -61,6 +61,12 @@ func numeric(s string) bool {
 	if i != len(s) {
 		return false
 	}
+	// Without an exponent only a huge integer part can overflow a float64
+	// (underflow rounds to zero without error), so the parse, the slowest
+	// step, is needed for long numbers only.
+	if intDigits < 300 {
+		return true
+	}
 	_, err := strconv.ParseFloat(num, 64)
 	return err == nil
 }

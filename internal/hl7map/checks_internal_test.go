@@ -14,7 +14,8 @@ func TestChecksAgreeWithLab(t *testing.T) {
 	t.Parallel()
 	values := []string{
 		"", "0", "4.2", "-1", "+1", ".5", "-.5", "5.", "1.2.3", "<0.5", "> 500", ">500", "<  5", "< -1", "<>1",
-		"1e5", "NaN", "Inf", "1,000", " 1", "1 ", "0x10", "1" + strings.Repeat("0", 400), "٣", "12a", "-", "+", ".",
+		"1e5", "NaN", "Inf", "1,000", " 1", "1 ", "0x10", "1" + strings.Repeat("0", 400), strings.Repeat("9", 308),
+		strings.Repeat("9", 309), "-" + strings.Repeat("0", 350) + "1", "0." + strings.Repeat("0", 400) + "1", "٣", "12a", "-", "+", ".",
 		"mg/dL", "10*3/uL", "%", "[in_i]", "{cells}/uL", "mg per dL", "µg", "[a{b]}", "]", "{", strings.Repeat("m", 32),
 		strings.Repeat("m", 33), "ACC-1", "acc_1.2", "A B", "A/B", strings.Repeat("i", 64), strings.Repeat("i", 65), "é",
 	}

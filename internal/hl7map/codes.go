@@ -92,6 +92,12 @@ func loincOf(code string, tests map[string]lab.Test) string {
 // v2.7 "LU"/"HU" read as low and high; interpretations IMP has no flag for
 // (susceptibility S/R/I, "POS", "NEG", trends) read as not flagged.
 func flagFrom(f hl7.Value) lab.AbnormalFlag {
+	switch f.Raw() { // the usual case: one flag, upper case
+	case "":
+		return lab.FlagNone
+	case "N", "L", "H", "LL", "HH", "A", "AA":
+		return lab.AbnormalFlag(f.Raw())
+	}
 	best, rank := lab.FlagNone, 0
 	n := f.Reps()
 	for i := 1; i <= n; i++ {

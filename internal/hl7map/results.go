@@ -72,15 +72,26 @@ type resultDecoder struct {
 	msgTime time.Time
 	version int64
 
-	out    []lab.Result
-	obxSeq []int          // OBX occurrence of each result, for duplicate errors
-	keys   map[string]int // result key → index in out, once out is long
-	last   int            // index in out that NTEs attach to, or -1
+	out   []lab.Result
+	seqs  [16]int        // OBX occurrence of the first results, for duplicate errors
+	more  []int          // and of the others
+	keys  map[string]int // result key → index in out, once out is long
+	last  int            // index in out that NTEs attach to, or -1
+	notes []string       // backing array of the results' comments
 
 	pid      hl7.Segment
 	pidAt    at
 	customer string
 	custDone bool
+
+	// times remembers the last timestamps parsed: the OBX of one order
+	// usually share their observation and verification times, and parsing
+	// is the largest cost of an OBX after locating its fields.
+	times [4]struct {
+		raw string
+		t   time.Time
+	}
+	nextTime int
 
 	orc, obr     hl7.Segment
 	orcAt, obrAt at
@@ -94,6 +105,7 @@ type resultDecoder struct {
 type groupInfo struct {
 	accession   string
 	accLoc      hl7.ERL
+	accErr      *Error // why accession cannot be used, reported at the first result
 	status      string // OBR-25
 	observed    time.Time
 	reported    time.Time // OBR-22
@@ -105,8 +117,6 @@ func (d *resultDecoder) run() error {
 	m := d.m
 	n := m.Count("OBX")
 	d.out = make([]lab.Result, 0, n)
-	var seqBuf [16]int
-	d.obxSeq = seqBuf[:0]
 	d.last = -1
 	var nPID, nORC, nOBR, nOBX, nNTE int
 	for i := 1; i <= m.Len(); i++ {
@@ -155,8 +165,7 @@ func (d *resultDecoder) run() error {
 			if len(text) > 2000 {
 				return at{"NTE", nNTE}.err(3, hl7.CodeValueTooLong, "comment longer than 2000 characters")
 			}
-			r := &d.out[d.last]
-			r.Comments = append(r.Comments, text)
+			d.addComment(&d.out[d.last], text)
 		}
 	}
 	return nil
@@ -171,10 +180,18 @@ func (d *resultDecoder) prepareGroup() {
 	d.groupReady = true
 	g := groupInfo{}
 	g.accession, g.accLoc = accession(d.orc, d.obr, d.orcAt, d.obrAt, d.opt.Accession)
+	switch {
+	case g.accession == "" && g.accLoc.Segment == "OBR" && g.accLoc.Sequence == 0:
+		g.accErr = &Error{Location: g.accLoc, Code: hl7.CodeSegmentSequence, Reason: "observation without an order (ORC or OBR)"}
+	case g.accession == "":
+		g.accErr = &Error{Location: g.accLoc, Code: hl7.CodeRequiredFieldMissing, Reason: "missing order number (accession number)"}
+	case !validID(g.accession):
+		g.accErr = &Error{Location: g.accLoc, Code: hl7.CodeDataType, Reason: idRule("order number")}
+	}
 	if !d.obr.IsZero() {
 		g.status = d.obr.Field(25).String()
-		g.observed, g.observedErr = timeField(d.obr, d.obrAt, 7, d.loc)
-		g.reported, g.reportedErr = timeField(d.obr, d.obrAt, 22, d.loc)
+		g.observed, g.observedErr = d.time(d.obr, d.obrAt, 7)
+		g.reported, g.reportedErr = d.time(d.obr, d.obrAt, 22)
 	}
 	d.group = g
 }
@@ -231,16 +248,11 @@ func (d *resultDecoder) obx(x hl7.OBX, a at) *Error {
 	}
 
 	// Keys.
-	if g.accession == "" {
-		if g.accLoc.Segment == "OBR" && g.accLoc.Sequence == 0 {
-			return &Error{Location: g.accLoc, Code: hl7.CodeSegmentSequence, Reason: "observation without an order (ORC or OBR)"}
-		}
-		return &Error{Location: g.accLoc, Code: hl7.CodeRequiredFieldMissing, Reason: "missing order number (accession number)"}
+	if g.accErr != nil {
+		return g.accErr
 	}
-	if !validID(g.accession) {
-		return &Error{Location: g.accLoc, Code: hl7.CodeDataType, Reason: idRule("order number")}
-	}
-	code, _ := testCode(x.ObservationID())
+	dl := d.m.Delimiters()
+	code := resultTestCode(x.Field(3), dl)
 	if code == "" {
 		return a.missing(3, "test code")
 	}
@@ -274,8 +286,7 @@ func (d *resultDecoder) obx(x hl7.OBX, a at) *Error {
 	case typ == lab.ValueNumeric && !numeric(value):
 		return a.invalid(5, "numeric value must be a decimal number, optionally prefixed with < or >")
 	}
-	u := x.Units()
-	unit := firstNonEmpty(u.Code, u.Text)
+	unit := resultUnit(x.Field(6), dl)
 	if unit != "" && !validUCUM(unit) {
 		return a.invalid(6, "unit must be UCUM: at most 32 printable ASCII characters, no spaces, balanced brackets")
 	}
@@ -285,7 +296,7 @@ func (d *resultDecoder) obx(x hl7.OBX, a at) *Error {
 	}
 
 	// Times and people.
-	observed, terr := timeField(x.Segment, a, 14, d.loc)
+	observed, terr := d.time(x.Segment, a, 14)
 	if terr != nil {
 		return terr
 	}
@@ -312,7 +323,7 @@ func (d *resultDecoder) obx(x hl7.OBX, a at) *Error {
 		if !validID(verifiedBy) {
 			return vbAt.invalid(vbField, idRule("responsible observer id"))
 		}
-		if verifiedAt, terr = timeField(x.Segment, a, 19, d.loc); terr != nil {
+		if verifiedAt, terr = d.time(x.Segment, a, 19); terr != nil {
 			return terr
 		}
 		if verifiedAt.IsZero() {
@@ -325,7 +336,7 @@ func (d *resultDecoder) obx(x hl7.OBX, a at) *Error {
 		}
 	}
 	performer, pField := x.Field(23).String(), 23
-	if performer == "" {
+	if performer == "" && !x.Field(15).IsEmpty() {
 		p := x.ProducerID()
 		performer, pField = firstNonEmpty(p.Text, p.Code), 15
 	}
@@ -349,7 +360,7 @@ func (d *resultDecoder) obx(x hl7.OBX, a at) *Error {
 			return nil
 		}
 		return a.err(3, hl7.CodeDuplicateKeyIdentifier,
-			"test code repeats OBX("+itoa(d.obxSeq[i])+") for the same order number")
+			"test code repeats OBX("+itoa(d.seq(i))+") for the same order number")
 	}
 
 	d.out = append(d.out, lab.Result{
@@ -369,12 +380,42 @@ func (d *resultDecoder) obx(x hl7.OBX, a at) *Error {
 		PerformingLab:   performer,
 		UpdatedAt:       d.msgTime,
 	})
-	d.obxSeq = append(d.obxSeq, a.seq)
 	d.last = len(d.out) - 1
+	if d.last < len(d.seqs) {
+		d.seqs[d.last] = a.seq
+	} else {
+		d.more = append(d.more, a.seq)
+	}
 	if d.keys != nil {
 		d.keys[g.accession+"/"+code] = d.last
 	}
 	return nil
+}
+
+func (d *resultDecoder) seq(i int) int {
+	if i < len(d.seqs) {
+		return d.seqs[i]
+	}
+	return d.more[i-len(d.seqs)]
+}
+
+// addComment appends a comment to r. The comments of all results share one
+// backing array sized by the NTE count, so a message with many commented
+// results costs one allocation, not one per result: a result's comments
+// are consecutive NTEs, so its slice can grow in place at the end of the
+// array, and carved slices have no spare capacity for a later append to
+// overwrite a neighbour.
+func (d *resultDecoder) addComment(r *lab.Result, text string) {
+	if d.notes == nil {
+		d.notes = make([]string, 0, d.m.Count("NTE"))
+	}
+	n, k := len(d.notes), len(r.Comments)
+	if n < cap(d.notes) && (k == 0 || n >= k && &d.notes[n-k] == &r.Comments[0]) {
+		d.notes = append(d.notes, text)
+		r.Comments = d.notes[n-k : n+1 : n+1]
+		return
+	}
+	r.Comments = append(r.Comments[:k:k], text)
 }
 
 // find returns the index of the result with the given key. A scan is the
@@ -398,6 +439,91 @@ func (d *resultDecoder) find(accession, code string) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// time reads a DTM field like timeField, remembering recent values.
+func (d *resultDecoder) time(s hl7.Segment, a at, field int) (time.Time, *Error) {
+	raw := s.Field(field).Raw()
+	if raw == "" {
+		return time.Time{}, nil
+	}
+	for i := range d.times {
+		if d.times[i].raw == raw {
+			return d.times[i].t, nil
+		}
+	}
+	t, err := timeField(s, a, field, d.loc)
+	if err == nil {
+		d.times[d.nextTime] = struct {
+			raw string
+			t   time.Time
+		}{raw, t}
+		d.nextTime = (d.nextTime + 1) % len(d.times)
+	}
+	return t, err
+}
+
+// resultTestCode is testCode for OBX-3, reading only the components it
+// needs: decoding the whole CWE scans the long LOINC names byte by byte,
+// and this runs for every OBX.
+func resultTestCode(v hl7.Value, d hl7.Delimiters) string {
+	var c [4]string
+	plainComponents(v.Raw(), d, c[:])
+	if !plain(c[0], d) || !plain(c[2], d) || !plain(c[3], d) {
+		if system := v.Component(3).String(); system == "LN" || system == "ln" {
+			if alt := v.Component(4).String(); alt != "" {
+				return alt
+			}
+		}
+		return v.Component(1).String()
+	}
+	if (c[2] == "LN" || c[2] == "ln") && c[3] != "" {
+		return c[3]
+	}
+	return c[0]
+}
+
+// resultUnit is OBX-6.1, else OBX-6.2.
+func resultUnit(v hl7.Value, d hl7.Delimiters) string {
+	var c [2]string
+	plainComponents(v.Raw(), d, c[:])
+	if !plain(c[0], d) || !plain(c[1], d) {
+		if u := v.Component(1).String(); u != "" {
+			return u
+		}
+		return v.Component(2).String()
+	}
+	return firstNonEmpty(c[0], c[1])
+}
+
+// plainComponents cuts the first len(out) components of the first
+// repetition of a field's encoded text in one pass of the vectorised byte
+// search: hl7.Value.Component starts again from the beginning for each
+// component, and OBX-3 and OBX-6 are read for every result. The components
+// are still encoded; callers check the ones they use with plain.
+func plainComponents(raw string, d hl7.Delimiters, out []string) {
+	if i := strings.IndexByte(raw, d.Repetition); i >= 0 {
+		raw = raw[:i]
+	}
+	for k := range out {
+		i := strings.IndexByte(raw, d.Component)
+		if i < 0 {
+			out[k], raw = raw, ""
+			continue
+		}
+		out[k], raw = raw[:i], raw[i+1:]
+	}
+}
+
+// plain reports whether an encoded component is its own value: no escape
+// sequence to decode and no sub-components.
+func plain(c string, d hl7.Delimiters) bool {
+	for i := 0; i < len(c); i++ {
+		if c[i] == d.Escape || c[i] == d.Subcomponent {
+			return false
+		}
+	}
+	return true
 }
 
 // customerID reads the customer of the current PID once.
