@@ -9,21 +9,23 @@ import (
 )
 
 // EncodeORM encodes an order as ORM^O01 for an LIS: MSH; PID from the
-// customer; PV1 (outpatient); then for every test an ORC and an OBR. The
-// first OBR carries the order's notes in an NTE.
+// customer; PV1 (outpatient); then for every test an ORC, a TQ1 with the
+// priority (v2.5 and later) and an OBR. The first OBR carries the order's
+// notes in an NTE.
 //
 //	ORC-1  NW (CA when the order is cancelled)
 //	ORC-2  placer order number: accession^<sending application>
 //	ORC-4  placer group number: the same, so the LIS sees one requisition
 //	ORC-5  order status (lab.Status.ORC5)
-//	ORC-7  quantity/timing, priority in component 6
+//	ORC-7  quantity/timing, priority in component 6 (before v2.7)
 //	ORC-9  ordered_at
 //	ORC-12 and OBR-16  ordering clinician: id^full name
+//	TQ1-9  priority: S, A or R (v2.5 and later)
 //	OBR-2  placer order number again
 //	OBR-4  LOINC^name^LN^code^name^L when the catalog has LOINC, else code^name^L
 //	OBR-7  collection time of the test's specimen
-//	OBR-15 specimen type (table 0487 code)
-//	OBR-27 quantity/timing, priority in component 6
+//	OBR-15 specimen type (table 0487 code; before v2.7)
+//	OBR-27 quantity/timing, priority in component 6 (before v2.7)
 //
 // ORM carries no specimen identity; use EncodeOML for an LIS that needs
 // specimen ids. tests is the catalog, for LOINC codes, names and each
@@ -78,14 +80,18 @@ func encodeOrder(o lab.Order, c lab.Customer, tests map[string]lab.Test, opt Opt
 	}
 	prio := o.Priority.HL7()
 	specs := specimenPlan(o, tests)
+	// TQ1 exists from v2.5 on; ORC-7, OBR-15 and OBR-27, which it and SPM
+	// replace, were withdrawn in v2.7. Between the two, ORM carries both.
+	tq1 := prio != "" && versionAtLeast(v, 2, 5)
+	legacy := !oml && !versionAtLeast(v, 2, 7)
 	for i, t := range o.Tests {
 		orc := m.AddSegment("ORC").Set(1, control).SetValue(2, placer).SetValue(4, placer).
 			Set(5, o.Status.ORC5())
-		if !oml && prio != "" {
+		if legacy && prio != "" {
 			orc.SetRaw(7, component(m, 6, prio))
 		}
 		orc.Set(9, formatTime(o.OrderedAt, loc)).SetValue(12, clinician)
-		if oml && prio != "" {
+		if tq1 {
 			m.AddSegment("TQ1").Set(1, "1").SetValue(9, priorityCWE(o.Priority))
 		}
 		obr := m.AddSegment("OBR").Set(1, strconv.Itoa(i+1)).SetValue(2, placer).
@@ -93,12 +99,12 @@ func encodeOrder(o lab.Order, c lab.Customer, tests map[string]lab.Test, opt Opt
 		if len(specs[i]) > 0 {
 			first := o.Specimens[specs[i][0]]
 			obr.Set(7, formatTime(first.CollectedAt, loc))
-			if !oml {
+			if legacy {
 				obr.Set(15, specimenCodes[first.Type].Code)
 			}
 		}
 		obr.SetValue(16, clinician)
-		if !oml && prio != "" {
+		if legacy && prio != "" {
 			obr.SetRaw(27, component(m, 6, prio))
 		}
 		if i == 0 && o.Notes != "" {

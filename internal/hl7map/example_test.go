@@ -84,5 +84,6 @@ func ExampleEncodeORM() {
 	// PID|1||CUST-1^^^IMP^MR||Srisuk
 	// PV1|1|O
 	// ORC|NW|ACC-1^IMP||ACC-1^IMP|SC||^^^^^S||20240305070000+0000|||DR-1^Anan Wong
+	// TQ1|1||||||||S^Stat^HL70485
 	// OBR|1|ACC-1^IMP||2345-7^Glucose^LN^GLU^Glucose^L||||||||||||DR-1^Anan Wong|||||||||||^^^^^S
 }

@@ -42,9 +42,9 @@ import (
 // OBX segments that follow an SPM describe the specimen (volume,
 // condition), and those between a PID and the first ORC or OBR describe
 // the patient (v2.7 and later allow both); neither is an ordered test, and
-// both are skipped. A text result split
-// over several OBX segments of the same test is joined; any other repeated
-// test code within one accession number is an error.
+// both are skipped. A text result split over several OBX segments of the
+// same test is joined; any other repeated test code within one accession
+// number is an error.
 //
 // Every returned result passes lab.Result.Validate; the first field that
 // would not is returned as an *Error at its HL7 location.
