@@ -21,11 +21,11 @@ var specimenCodes = map[lab.SpecimenType]hl7.CWE{
 }
 
 // specimenFromCode reads the table 0487 and 0070 codes, the SNOMED CT
-// specimen concepts US lab guides use, and IMP's own names. Anything else
-// is "other": a specimen type the lab does not route on must not reject an
-// order.
+// specimen concepts US lab guides use, and IMP's own names, in the code,
+// the alternate code or the text. Anything else is "other": a specimen
+// type the lab does not route on must not reject an order.
 func specimenFromCode(c hl7.CWE) lab.SpecimenType {
-	for _, code := range [...]string{c.Code, c.AltCode} {
+	for _, code := range [...]string{c.Code, c.AltCode, strings.ReplaceAll(strings.TrimSpace(c.Text), " ", "-")} {
 		switch strings.ToUpper(code) {
 		case "":
 			continue
