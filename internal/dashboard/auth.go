@@ -298,7 +298,7 @@ func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		h.serverError(w, r, "read user", err)
 		return
 	}
-	hash := dummyHash
+	hash := dummyHash()
 	if err == nil && !u.Disabled {
 		hash = u.PasswordHash
 	}

@@ -38,7 +38,11 @@ func (h *Handler) consumerRows(snap *snapshot) []consumerRow {
 		l, ok := snap.Lag[d.Name]
 		r := consumerRow{Def: d, Enabled: h.opt.Enabled[d.Name], Streams: strings.Join(d.Streams, ", "), Lag: l, HasLag: ok}
 		if ok {
-			r.Partition = h.mainPartitions(l)
+			// A consumer of retry topics only (the SVIP re-push) has no main
+			// partitions; its own partitions bound it instead.
+			if r.Partition = h.mainPartitions(l); r.Partition == 0 {
+				r.Partition = len(l.Partitions)
+			}
 			r.Desired = consumer.DesiredReplicas(d.Scaling, l.Total, r.Partition)
 		}
 		var total int64
@@ -48,8 +52,22 @@ func (h *Handler) consumerRows(snap *snapshot) []consumerRow {
 		r.Active = total > 0 || l.Total > 0 || snap.DLQ[d.Name] > 0
 		rows = append(rows, r)
 	}
+	// Enabled consumers first, in registry order; the seed's disabled
+	// workloads after them.
+	slices.SortStableFunc(rows, func(a, b consumerRow) int {
+		switch {
+		case a.Enabled == b.Enabled:
+			return 0
+		case a.Enabled:
+			return -1
+		}
+		return 1
+	})
 	return rows
 }
+
+// ShowStreams reports whether the streams say more than the name.
+func (c consumerRow) ShowStreams() bool { return c.Streams != "" && c.Streams != c.Def.Name }
 
 type overviewView struct {
 	Rows    []consumerRow
@@ -159,14 +177,15 @@ type consumerView struct {
 func (h *Handler) consumerDetail(w http.ResponseWriter, r *http.Request, s *session) {
 	ctx := r.Context()
 	name := r.PathValue("name")
-	i := slices.IndexFunc(h.defs, func(d consumer.Definition) bool { return d.Name == name || d.Workload() == name })
+	snap := h.hub.latest(ctx, h.opt.RefreshInterval)
+	rows := h.consumerRows(snap)
+	i := slices.IndexFunc(rows, func(r consumerRow) bool { return r.Def.Name == name || r.Def.Workload() == name })
 	if i < 0 {
 		h.errorPage(w, r, s, http.StatusNotFound, "No such consumer", "There is no consumer named "+name+".")
 		return
 	}
-	snap := h.hub.latest(ctx, h.opt.RefreshInterval)
 	v := h.view(snap)
-	row := h.consumerRows(snap)[i]
+	row := rows[i]
 	last, err := h.lastActivity(ctx)
 	if err != nil {
 		h.serverError(w, r, "read consumer activity", err)

@@ -261,8 +261,11 @@ func (h *Handler) resolveDead(ctx context.Context, r *http.Request, all bool) ([
 // backURL is where an action returns: a page of this dashboard, the dead
 // letter list by default.
 func (h *Handler) backURL(back string) string {
-	if back != "" {
-		if u := h.safeNext(h.url(strings.TrimPrefix(back, h.base))); u != "" {
+	if strings.HasPrefix(back, h.base) && !strings.HasPrefix(back, "//") {
+		back = strings.TrimPrefix(back, h.base)
+	}
+	if back != "" && !strings.HasPrefix(back, "/") && !strings.Contains(back, "//") && !strings.Contains(back, "\\") {
+		if u := h.safeNext(h.url(back)); u != "" {
 			return u
 		}
 	}

@@ -317,7 +317,7 @@ func countClass(n int) string {
 	if n > 0 {
 		return "bad"
 	}
-	return ""
+	return "muted"
 }
 
 // lagClass warns when lag is over the KEDA threshold of the minimum

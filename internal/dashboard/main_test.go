@@ -31,6 +31,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	dashboard.UseTestHashing()
 	goleak.VerifyTestMain(m,
 		// database/sql's opener lives until the pool is closed; stores
 		// close in Cleanup, after goleak's view of a single test.
@@ -131,10 +132,14 @@ func newEnv(t *testing.T, mod ...func(*dashboard.Options)) *env {
 		m(&opt)
 	}
 	e.h = dashboard.New(opt)
+	mount := "/" + strings.Trim(opt.BasePath, "/") + "/"
+	if mount == "//" {
+		mount = "/"
+	}
 	mux := http.NewServeMux()
-	mux.Handle("/ui/", e.h)
+	mux.Handle(mount, e.h)
 	e.srv = httptest.NewServer(mux)
-	e.base = e.srv.URL + "/ui/"
+	e.base = e.srv.URL + mount
 	t.Cleanup(func() {
 		e.h.Close()
 		e.srv.Close()
@@ -329,6 +334,34 @@ func (e *env) audit(action string) []store.AuditEntry {
 		if a.Action == action {
 			out = append(out, a)
 		}
+	}
+	return out
+}
+
+// records reads every record now on topic (nothing is deleted in tests,
+// so the end offsets say how many to wait for).
+func (e *env) records(t *testing.T, topic string) []*kgo.Record {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ends, err := kadm.NewClient(e.prod.Client()).ListEndOffsets(ctx, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want int64
+	ends.Each(func(o kadm.ListedOffset) { want += o.Offset })
+	cl, err := e.bcfg.NewClient(kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(50*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var out []*kgo.Record
+	for int64(len(out)) < want {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("read %d of %d records on %s", len(out), want, topic)
+		}
+		fs.EachRecord(func(r *kgo.Record) { out = append(out, r) })
 	}
 	return out
 }

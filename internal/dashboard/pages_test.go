@@ -8,6 +8,7 @@ import (
 
 // TestEveryPageRenders signs in as admin and opens every page.
 func TestEveryPageRenders(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.dead("m-dead-1", "lis-orders", "lis-orders", []byte(`{"accession_number":"A-1"}`), map[string]string{"order": "A-1"})
 	e.published("m-cust-1", "customer", "customer", []byte(`{"id":"C-1","version":1,"tier":"general","given_name":"Ada","family_name":"Lovelace","birth_date":"1980-04-02"}`),

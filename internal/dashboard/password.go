@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -14,12 +15,21 @@ import (
 // Passwords are hashed with argon2id at OWASP's recommended minimum (19
 // MiB, 2 passes, 1 lane) and stored in the PHC string format, so the
 // parameters can be raised later without invalidating stored hashes.
+type argonParams struct {
+	time, memory uint32 // passes, KiB
+	threads      uint8
+}
+
+// defaultArgon is what production hashes with; tests of other packages
+// lower it (export_test.go) because argon2 under the race detector is slow.
+var (
+	defaultArgon = argonParams{time: 2, memory: 19 * 1024, threads: 1}
+	argon        = defaultArgon
+)
+
 const (
-	argonTime    = 2
-	argonMemory  = 19 * 1024 // KiB
-	argonThreads = 1
-	argonKeyLen  = 32
-	saltLen      = 16
+	argonKeyLen = 32
+	saltLen     = 16
 
 	// minPassword is the shortest password a user may choose.
 	minPassword = 12
@@ -31,8 +41,9 @@ var b64 = base64.RawStdEncoding
 func hashPassword(password string) string {
 	salt := make([]byte, saltLen)
 	_, _ = rand.Read(salt)
-	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
+	p := argon
+	key := argon2.IDKey([]byte(password), salt, p.time, p.memory, p.threads, argonKeyLen)
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, p.memory, p.time, p.threads,
 		b64.EncodeToString(salt), b64.EncodeToString(key))
 }
 
@@ -67,7 +78,7 @@ func checkPassword(encoded, password string) (bool, error) {
 
 // dummyHash is checked against when a login names an unknown or disabled
 // user, so the answer takes as long as for a real one.
-var dummyHash = hashPassword("no user has this password, it only burns time")
+var dummyHash = sync.OnceValue(func() string { return hashPassword("no user has this password, it only burns time") })
 
 // oneTimePassword is a random password for first login or a reset: 20
 // characters from an alphabet without look-alikes (about 100 bits).

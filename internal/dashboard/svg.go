@@ -113,20 +113,23 @@ func kedaBar(lag int64, threshold, maxReplicas int, w, h int) string {
 	return b.String()
 }
 
-// niceCeil rounds up to 1, 2 or 5 times a power of ten (at least 4, so
-// the four grid lines get whole numbers).
+// niceCeil is the y-axis top for a peak of n: four times a round step
+// (1, 2 or 5 times a power of ten, or 25 times one), so the four grid
+// lines get round labels.
 func niceCeil(n int64) int64 {
-	if n <= 4 {
-		return 4
-	}
-	p := int64(1)
-	for p*10 <= n {
-		p *= 10
-	}
-	for _, m := range []int64{1, 2, 4, 5, 10} {
-		if m*p >= n && (m*p)%4 == 0 {
-			return m * p
+	need := max((n+3)/4, 1)
+	for p := int64(1); ; p *= 10 {
+		for _, m := range []int64{1, 2, 25, 5} {
+			step := m * p
+			if m == 25 {
+				if p < 10 {
+					continue
+				}
+				step = 25 * p / 10
+			}
+			if step >= need {
+				return 4 * step
+			}
 		}
 	}
-	return 10 * p
 }
