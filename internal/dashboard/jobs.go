@@ -53,7 +53,7 @@ func jobKind(r store.TrackRecord) string {
 	if head, _, ok := strings.Cut(note, ":"); ok && !strings.Contains(head, " ") && head != "" {
 		return head
 	}
-	return "—"
+	return "unknown"
 }
 
 func firstWord(s string) string {
