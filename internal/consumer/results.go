@@ -96,6 +96,9 @@ func resultHandler(d Deps) Handler {
 		}
 		views := map[string]*store.OrderView{}
 		triggerReports(ctx, d, msgs, decoded, views)
+		reads := newBatchReads(d)
+		var due []owed
+		stored := map[*Message]bool{}
 		for _, m := range msgs {
 			r, ok := decoded[m]
 			if !ok || m.Err() != nil {
@@ -103,25 +106,36 @@ func resultHandler(d Deps) Handler {
 			}
 			// A stored duplicate may still owe deliveries (a retry after a
 			// failed one): it is a duplicate only if nothing new happens.
-			stored := m.duplicate
+			stored[m] = m.duplicate
 			m.duplicate = false
-			if made := deliverResult(ctx, d, m, r, views); made == 0 && stored && m.Err() == nil {
+			due = append(due, resultDeliveries(ctx, d, reads, m, r, views)...)
+		}
+		made := deliverAll(ctx, d, due)
+		for m, wasStored := range stored {
+			if m.Err() != nil {
+				continue
+			}
+			if made[m] == 0 && wasStored {
 				m.duplicate = true
+			}
+			if m.Note == "" {
+				m.Note = fmt.Sprintf("stored; %d deliveries made", made[m])
 			}
 		}
 		return nil
 	})
 }
 
-// deliverResult delivers r unless a newer result for the same test is
-// already stored (a stale record is never delivered).
-func deliverResult(ctx context.Context, d Deps, m *Message, r lab.Result, views map[string]*store.OrderView) int {
+// resultDeliveries lists what r owes its destinations, unless a newer
+// result for the same test is already stored (a stale record is never
+// delivered).
+func resultDeliveries(ctx context.Context, d Deps, reads *batchReads, m *Message, r lab.Result, views map[string]*store.OrderView) []owed {
 	v, ok := views[r.AccessionNumber]
 	if !ok {
 		got, err := d.Store.Order(ctx, r.AccessionNumber)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			m.Fail(err)
-			return 0
+			return nil
 		}
 		v = &got
 		views[r.AccessionNumber] = v
@@ -129,35 +143,33 @@ func deliverResult(ctx context.Context, d Deps, m *Message, r lab.Result, views 
 	for _, cur := range v.Results {
 		if cur.TestCode == r.TestCode && cur.Newer(r) {
 			m.Note = "superseded by a newer result; not delivered"
-			return 0
+			return nil
 		}
 	}
 	customerID := r.CustomerID
 	if customerID == "" {
 		customerID = v.Order.CustomerID
 	}
-	var c lab.Customer
-	if customerID != "" {
-		var err error
-		if c, err = d.Store.Customer(ctx, customerID); err != nil && !errors.Is(err, store.ErrNotFound) {
-			m.Fail(err)
-			return 0
-		}
-	}
-	dests, err := d.Store.DestinationsFor(ctx, owners(customerID, v.Order.PartnerID), "result")
+	c, err := reads.customer(ctx, customerID)
 	if err != nil {
 		m.Fail(err)
-		return 0
+		return nil
+	}
+	dests, err := reads.destinations(ctx, owners(customerID, v.Order.PartnerID), "result")
+	if err != nil {
+		m.Fail(err)
+		return nil
 	}
 	order := v.Order
 	if order.AccessionNumber == "" {
 		order.AccessionNumber = r.AccessionNumber
 	}
-	n := deliverTo(ctx, d, m, dests, dispatch.Event{Kind: "result", MessageID: m.ID, Order: order, Customer: c, Results: []lab.Result{r}})
-	if m.Err() == nil {
-		m.Note = fmt.Sprintf("stored; delivered to %d of %d destinations", n, len(dests))
+	ev := dispatch.Event{Kind: "result", MessageID: m.ID, Order: order, Customer: c, Results: []lab.Result{r}}
+	out := make([]owed, len(dests))
+	for i, dest := range dests {
+		out[i] = owed{m: m, dest: dest, ev: ev}
 	}
-	return n
+	return out
 }
 
 // triggerReports enqueues the PDF report job of every order the batch made
