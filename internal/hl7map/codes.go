@@ -91,13 +91,17 @@ func loincOf(code string, tests map[string]lab.Test) string {
 // repetitions ("L~A") give the most severe. Off-scale "<" and ">" and the
 // v2.7 "LU"/"HU" read as low and high; interpretations IMP has no flag for
 // (susceptibility S/R/I, "POS", "NEG", trends) read as not flagged.
-func flagFrom(f hl7.Value) lab.AbnormalFlag {
-	switch f.Raw() { // the usual case: one flag, upper case
+//
+// raw is OBX-8 as encoded; field reads it through the codec when it holds
+// more than one plain flag.
+func flagFrom(raw string, field func(int) hl7.Value) lab.AbnormalFlag {
+	switch raw { // the usual case: one flag, upper case
 	case "":
 		return lab.FlagNone
 	case "N", "L", "H", "LL", "HH", "A", "AA":
-		return lab.AbnormalFlag(f.Raw())
+		return lab.AbnormalFlag(raw)
 	}
+	f := field(8)
 	best, rank := lab.FlagNone, 0
 	n := f.Reps()
 	for i := 1; i <= n; i++ {

@@ -51,7 +51,8 @@ func TestFlagFrom(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := flagFrom(m.First("OBX").Field(8)); got != want {
+		x := m.First("OBX")
+		if got := flagFrom(x.Field(8).Raw(), x.Field); got != want {
 			t.Errorf("flagFrom(%q) = %q, want %q", raw, got, want)
 		}
 	}

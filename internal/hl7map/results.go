@@ -52,7 +52,7 @@ func DecodeResults(m *hl7.Message, opt Options) ([]lab.Result, error) {
 	if err := expect(m, "ORU", "OUL"); err != nil {
 		return nil, err
 	}
-	d := resultDecoder{m: m, opt: opt, loc: opt.location(), oul: strings.EqualFold(m.Type().Code, "OUL")}
+	d := resultDecoder{m: m, opt: opt, loc: opt.location(), oul: strings.EqualFold(m.Type().Code, "OUL"), delims: m.Delimiters()}
 	msgTime, err := messageTime(m, d.loc)
 	if err != nil {
 		return nil, err
@@ -92,6 +92,9 @@ type resultDecoder struct {
 		t   time.Time
 	}
 	nextTime int
+
+	delims hl7.Delimiters
+	fields segFields // the OBX being read
 
 	orc, obr     hl7.Segment
 	orcAt, obrAt at
@@ -190,8 +193,8 @@ func (d *resultDecoder) prepareGroup() {
 	}
 	if !d.obr.IsZero() {
 		g.status = d.obr.Field(25).String()
-		g.observed, g.observedErr = d.time(d.obr, d.obrAt, 7)
-		g.reported, g.reportedErr = d.time(d.obr, d.obrAt, 22)
+		g.observed, g.observedErr = d.time(d.obr.Field(7).Raw(), d.obr, d.obrAt, 7)
+		g.reported, g.reportedErr = d.time(d.obr.Field(22).Raw(), d.obr, d.obrAt, 22)
 	}
 	d.group = g
 }
@@ -221,7 +224,9 @@ func accession(orc, obr hl7.Segment, orcAt, obrAt at, rule AccessionRule) (strin
 }
 
 func (d *resultDecoder) obx(x hl7.OBX, a at) *Error {
-	vt := strings.ToUpper(x.ValueType())
+	f := &d.fields
+	f.split(x.Raw(), d.delims)
+	vt := strings.ToUpper(f.leaf(2))
 	if vt == "ED" || vt == "RP" {
 		return nil
 	}
@@ -229,7 +234,7 @@ func (d *resultDecoder) obx(x hl7.OBX, a at) *Error {
 	g := &d.group
 
 	// Status.
-	stCode, stAt, stField := x.ResultStatus(), a, 11
+	stCode, stAt, stField := f.leaf(11), a, 11
 	if stCode == "" {
 		stCode, stAt, stField = g.status, d.obrAt, 25
 	}
@@ -251,8 +256,7 @@ func (d *resultDecoder) obx(x hl7.OBX, a at) *Error {
 	if g.accErr != nil {
 		return g.accErr
 	}
-	dl := d.m.Delimiters()
-	code := resultTestCode(x.Field(3), dl)
+	code := resultTestCode(f.raw(3), x.Field, d.delims)
 	if code == "" {
 		return a.missing(3, "test code")
 	}
@@ -267,14 +271,18 @@ func (d *resultDecoder) obx(x hl7.OBX, a at) *Error {
 	)
 	switch vt {
 	case "NM":
-		value, typ = x.Value(), lab.ValueNumeric
+		value, typ = f.leaf(5), lab.ValueNumeric
 	case "SN":
 		value, typ = structuredNumeric(x.ValueField())
 	case "CE", "CWE", "CNE", "CF":
 		c := x.CodedValue()
 		value, typ = firstNonEmpty(c.Code, c.Text), lab.ValueCoded
 	default:
-		value, typ = textValue(x.ValueField()), lab.ValueText
+		if strings.IndexByte(f.raw(5), d.delims.Repetition) < 0 {
+			value, typ = f.leaf(5), lab.ValueText
+		} else {
+			value, typ = textValue(x.ValueField()), lab.ValueText
+		}
 	}
 	switch {
 	case blank(value):
@@ -286,17 +294,17 @@ func (d *resultDecoder) obx(x hl7.OBX, a at) *Error {
 	case typ == lab.ValueNumeric && !numeric(value):
 		return a.invalid(5, "numeric value must be a decimal number, optionally prefixed with < or >")
 	}
-	unit := resultUnit(x.Field(6), dl)
+	unit := resultUnit(f.raw(6), x.Field, d.delims)
 	if unit != "" && !validUCUM(unit) {
 		return a.invalid(6, "unit must be UCUM: at most 32 printable ASCII characters, no spaces, balanced brackets")
 	}
-	refRange := x.ReferenceRange()
+	refRange := f.leaf(7)
 	if len(refRange) > 100 {
 		return a.err(7, hl7.CodeValueTooLong, "reference range longer than 100 characters")
 	}
 
 	// Times and people.
-	observed, terr := d.time(x.Segment, a, 14)
+	observed, terr := d.time(f.raw(14), x.Segment, a, 14)
 	if terr != nil {
 		return terr
 	}
@@ -311,7 +319,7 @@ func (d *resultDecoder) obx(x hl7.OBX, a at) *Error {
 	var verifiedBy string
 	var verifiedAt time.Time
 	if status == lab.ResultFinal || status == lab.ResultCorrected {
-		verifiedBy = x.Field(16).String()
+		verifiedBy = f.leaf(16)
 		vbAt, vbField := a, 16
 		if verifiedBy == "" {
 			// The order's principal result interpreter, OBR-32.1.1.
@@ -323,7 +331,7 @@ func (d *resultDecoder) obx(x hl7.OBX, a at) *Error {
 		if !validID(verifiedBy) {
 			return vbAt.invalid(vbField, idRule("responsible observer id"))
 		}
-		if verifiedAt, terr = d.time(x.Segment, a, 19); terr != nil {
+		if verifiedAt, terr = d.time(f.raw(19), x.Segment, a, 19); terr != nil {
 			return terr
 		}
 		if verifiedAt.IsZero() {
@@ -335,8 +343,8 @@ func (d *resultDecoder) obx(x hl7.OBX, a at) *Error {
 			}
 		}
 	}
-	performer, pField := x.Field(23).String(), 23
-	if performer == "" && !x.Field(15).IsEmpty() {
+	performer, pField := f.leaf(23), 23
+	if performer == "" && f.raw(15) != "" {
 		p := x.ProducerID()
 		performer, pField = firstNonEmpty(p.Text, p.Code), 15
 	}
@@ -371,7 +379,7 @@ func (d *resultDecoder) obx(x hl7.OBX, a at) *Error {
 		Value:           value,
 		Unit:            unit,
 		ReferenceRange:  refRange,
-		AbnormalFlag:    flagFrom(x.Field(8)),
+		AbnormalFlag:    flagFrom(f.raw(8), x.Field),
 		Status:          status,
 		ObservedAt:      observed,
 		VerifiedBy:      verifiedBy,
@@ -441,9 +449,9 @@ func (d *resultDecoder) find(accession, code string) (int, bool) {
 	return 0, false
 }
 
-// time reads a DTM field like timeField, remembering recent values.
-func (d *resultDecoder) time(s hl7.Segment, a at, field int) (time.Time, *Error) {
-	raw := s.Field(field).Raw()
+// time reads a DTM field like timeField, remembering recent values; raw
+// is the field's encoded text.
+func (d *resultDecoder) time(raw string, s hl7.Segment, a at, field int) (time.Time, *Error) {
 	if raw == "" {
 		return time.Time{}, nil
 	}
@@ -466,10 +474,10 @@ func (d *resultDecoder) time(s hl7.Segment, a at, field int) (time.Time, *Error)
 // resultTestCode is testCode for OBX-3, reading only the components it
 // needs: decoding the whole CWE scans the long LOINC names byte by byte,
 // and this runs for every OBX.
-func resultTestCode(v hl7.Value, d hl7.Delimiters) string {
-	var c [4]string
-	plainComponents(v.Raw(), d, c[:])
+func resultTestCode(raw string, field func(int) hl7.Value, d hl7.Delimiters) string {
+	c := firstComponents(raw, d)
 	if !plain(c[0], d) || !plain(c[2], d) || !plain(c[3], d) {
+		v := field(3)
 		if system := v.Component(3).String(); system == "LN" || system == "ln" {
 			if alt := v.Component(4).String(); alt != "" {
 				return alt
@@ -484,10 +492,10 @@ func resultTestCode(v hl7.Value, d hl7.Delimiters) string {
 }
 
 // resultUnit is OBX-6.1, else OBX-6.2.
-func resultUnit(v hl7.Value, d hl7.Delimiters) string {
-	var c [2]string
-	plainComponents(v.Raw(), d, c[:])
+func resultUnit(raw string, field func(int) hl7.Value, d hl7.Delimiters) string {
+	c := firstComponents(raw, d)
 	if !plain(c[0], d) || !plain(c[1], d) {
+		v := field(6)
 		if u := v.Component(1).String(); u != "" {
 			return u
 		}
@@ -496,23 +504,25 @@ func resultUnit(v hl7.Value, d hl7.Delimiters) string {
 	return firstNonEmpty(c[0], c[1])
 }
 
-// plainComponents cuts the first len(out) components of the first
-// repetition of a field's encoded text in one pass of the vectorised byte
-// search: hl7.Value.Component starts again from the beginning for each
-// component, and OBX-3 and OBX-6 are read for every result. The components
-// are still encoded; callers check the ones they use with plain.
-func plainComponents(raw string, d hl7.Delimiters, out []string) {
+// firstComponents cuts the first four components of the first repetition
+// of a field's encoded text in one pass of the vectorised byte search:
+// hl7.Value.Component starts again from the beginning for each component,
+// and OBX-3 and OBX-6 are read for every result. The components are still
+// encoded; callers check the ones they use with plain. The array is
+// returned by value so that filling it runs no GC write barriers.
+func firstComponents(raw string, d hl7.Delimiters) (c [4]string) {
 	if i := strings.IndexByte(raw, d.Repetition); i >= 0 {
 		raw = raw[:i]
 	}
-	for k := range out {
+	for k := range c {
 		i := strings.IndexByte(raw, d.Component)
 		if i < 0 {
-			out[k], raw = raw, ""
-			continue
+			c[k] = raw
+			return c
 		}
-		out[k], raw = raw[:i], raw[i+1:]
+		c[k], raw = raw[:i], raw[i+1:]
 	}
+	return c
 }
 
 // plain reports whether an encoded component is its own value: no escape
