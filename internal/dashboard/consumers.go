@@ -83,7 +83,7 @@ type streamRow struct {
 }
 
 func (h *Handler) overview(w http.ResponseWriter, r *http.Request, s *session) {
-	snap := h.hub.latest(r.Context(), h.opt.RefreshInterval)
+	snap := h.snapshot(r)
 	v := h.view(snap)
 	var ov overviewView
 	for _, row := range h.consumerRows(snap) {
@@ -119,7 +119,7 @@ type consumersView struct {
 
 func (h *Handler) consumers(w http.ResponseWriter, r *http.Request, s *session) {
 	ctx := r.Context()
-	snap := h.hub.latest(ctx, h.opt.RefreshInterval)
+	snap := h.snapshot(r)
 	v := h.view(snap)
 	rows := h.consumerRows(snap)
 	last, err := h.lastActivity(ctx)
@@ -177,7 +177,7 @@ type consumerView struct {
 func (h *Handler) consumerDetail(w http.ResponseWriter, r *http.Request, s *session) {
 	ctx := r.Context()
 	name := r.PathValue("name")
-	snap := h.hub.latest(ctx, h.opt.RefreshInterval)
+	snap := h.snapshot(r)
 	rows := h.consumerRows(snap)
 	i := slices.IndexFunc(rows, func(r consumerRow) bool { return r.Def.Name == name || r.Def.Workload() == name })
 	if i < 0 {

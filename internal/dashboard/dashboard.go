@@ -73,6 +73,10 @@ type Options struct {
 	RefreshInterval time.Duration
 }
 
+// maxForm bounds a POST body (the largest form is a dead-letter selection
+// of 1000 ids).
+const maxForm = 256 << 10
+
 // Handler serves the dashboard. Close it (or register Close with
 // http.Server.RegisterOnShutdown) so open event streams end on shutdown.
 type Handler struct {
@@ -165,6 +169,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("X-Frame-Options", "DENY")
 	hd.Set("Referrer-Policy", "same-origin")
+	if r.Method == http.MethodPost {
+		r.Body = http.MaxBytesReader(w, r.Body, maxForm) // forms are small; a huge body is an attack
+	}
 	h.inner.ServeHTTP(w, r)
 }
 

@@ -99,6 +99,14 @@ func (hb *hub) stop() {
 	hb.mu.Unlock()
 }
 
+// snapshot is the current snapshot for a request. A browser that goes
+// away mid-read must not leave a snapshot of "context canceled" errors for
+// everyone else, so the read does not inherit the request's cancellation
+// (collect bounds it with its own timeout).
+func (h *Handler) snapshot(r *http.Request) *snapshot {
+	return h.hub.latest(context.WithoutCancel(r.Context()), h.opt.RefreshInterval)
+}
+
 // latest returns a snapshot no older than maxAge, reading a new one if
 // needed.
 func (hb *hub) latest(ctx context.Context, maxAge time.Duration) *snapshot {
@@ -160,7 +168,7 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	// The first message goes out at once, so a page opened now is current.
-	if !send(h.hub.encode(h.hub.latest(r.Context(), h.opt.RefreshInterval))) {
+	if !send(h.hub.encode(h.snapshot(r))) {
 		return
 	}
 	heartbeat := time.NewTicker(15 * time.Second)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/imp-health/imp/internal/msgid"
 	"github.com/imp-health/imp/internal/store"
 	"github.com/imp-health/imp/internal/stream"
 )
@@ -161,6 +162,11 @@ func (h *Handler) message(w http.ResponseWriter, r *http.Request, s *session) {
 	if err != nil {
 		h.serverError(w, r, "read timeline", err)
 		return
+	}
+	// IMP's ids are UUIDv7 stamped when the broker acknowledged the record:
+	// the timeline starts there.
+	if at, ok := msgid.Time(id); ok {
+		tl = append([]store.MessageEvent{{MessageID: id, Status: "accepted", Note: "made durable on Kafka by IMP", At: at.UTC()}}, tl...)
 	}
 	v := messageView{ID: id, Records: recs, Timeline: tl, DeadLetters: dls}
 	seen := map[string]bool{}
