@@ -165,25 +165,3 @@ func firstNonEmpty(s ...string) string {
 	}
 	return ""
 }
-
-// customerID picks the customer id from PID-3: the repetition assigned by
-// authority when given, else the first repetition with an id. rep is the
-// repetition used, 0 when there is none.
-func customerID(pid hl7.Segment, authority string) (id string, rep int) {
-	f := pid.Field(3)
-	n := f.Reps()
-	first, firstRep := "", 0
-	for i := 1; i <= n; i++ {
-		cx := hl7.DecodeCX(f.Rep(i))
-		if cx.ID == "" {
-			continue
-		}
-		if authority != "" && (cx.AssigningAuthority.NamespaceID == authority || cx.AssigningAuthority.UniversalID == authority) {
-			return cx.ID, i
-		}
-		if firstRep == 0 {
-			first, firstRep = cx.ID, i
-		}
-	}
-	return first, firstRep
-}
