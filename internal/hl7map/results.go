@@ -37,7 +37,10 @@ import (
 //   - customer_id: from the PID above the result, per AssigningAuthority.
 //   - version: MSH-7 in microseconds, and updated_at MSH-7, so a
 //     correction sent later wins under lab.Result.Newer and a resent old
-//     message never does.
+//     message never does. Two messages with the same MSH-7 are ordered by
+//     status (corrected beats final beats preliminary), so an LIS that may
+//     send two corrections of one result within a second must give MSH-7
+//     fractions of a second.
 //
 // OBX segments that follow an SPM describe the specimen (volume,
 // condition), and those between a PID and the first ORC or OBR describe
