@@ -153,8 +153,9 @@ func (h *Handler) startSession(ctx context.Context, w http.ResponseWriter, usern
 // renew extends an idle session. The store cannot move a session's
 // expiry, so the session is replaced by a new one (new cookie, same CSRF
 // token and login time) once a sixth of the idle timeout has passed since
-// it was issued; only page loads renew, never the event stream, so two
-// renewals do not race.
+// it was issued. Only page loads renew, never the event stream. The old
+// session lives on for a minute (retired), so a request another tab sent
+// with the old cookie while this one renewed still gets through.
 func (h *Handler) renew(ctx context.Context, w http.ResponseWriter, s *session) {
 	now := h.now()
 	issued := s.ExpiresAt.Add(-h.opt.IdleTimeout)
@@ -167,8 +168,61 @@ func (h *Handler) renew(ctx context.Context, w http.ResponseWriter, s *session) 
 		h.log.Warn("session renewal failed", "user", s.Username, "err", err)
 		return
 	}
-	_ = h.opt.Store.DeleteSession(ctx, s.IDHash)
+	h.retire(ctx, s.Username, s.IDHash)
 	s.Session = ns
+}
+
+// retireGrace is how long a replaced session keeps working.
+const retireGrace = time.Minute
+
+type retired struct {
+	idHash   []byte
+	username string
+	at       time.Time
+}
+
+// retire schedules a replaced session's deletion and deletes those whose
+// grace has passed. The queue is in memory: after a restart, a retired
+// session simply runs to its own (idle) expiry.
+func (h *Handler) retire(ctx context.Context, username string, idHash []byte) {
+	now := h.now()
+	h.retiredMu.Lock()
+	h.retired = append(h.retired, retired{idHash: idHash, username: username, at: now})
+	var due []retired
+	keep := h.retired[:0]
+	for _, r := range h.retired {
+		if now.Sub(r.at) >= retireGrace || len(h.retired)-len(due) > 10_000 {
+			due = append(due, r)
+		} else {
+			keep = append(keep, r)
+		}
+	}
+	h.retired = keep
+	h.retiredMu.Unlock()
+	for _, r := range due {
+		if err := h.opt.Store.DeleteSession(ctx, r.idHash); err != nil {
+			h.log.Warn("delete a replaced session", "user", r.username, "err", err)
+		}
+	}
+}
+
+// dropRetired deletes a user's retired sessions at once (sign-out).
+func (h *Handler) dropRetired(ctx context.Context, username string) {
+	h.retiredMu.Lock()
+	var mine []retired
+	keep := h.retired[:0]
+	for _, r := range h.retired {
+		if r.username == username {
+			mine = append(mine, r)
+		} else {
+			keep = append(keep, r)
+		}
+	}
+	h.retired = keep
+	h.retiredMu.Unlock()
+	for _, r := range mine {
+		_ = h.opt.Store.DeleteSession(ctx, r.idHash)
+	}
 }
 
 // authed wraps a handler for users of at least role. Anonymous page loads
@@ -341,6 +395,7 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request, s *session) {
 		h.serverError(w, r, "delete session", err)
 		return
 	}
+	h.dropRetired(r.Context(), s.Username)
 	h.setCookie(w, sessionCookie, "", -1)
 	h.redirect(w, r, "login")
 }

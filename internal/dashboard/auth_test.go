@@ -331,12 +331,41 @@ func TestSessionExpiry(t *testing.T) {
 	t0 := time.Now().UTC()
 	e.now.Set(t0)
 	c := e.admin()
+	u, _ := url.Parse(e.base)
+	cookie := func() string {
+		for _, ck := range c.hc.Jar.Cookies(u) {
+			if ck.Name == "imp_session" {
+				return ck.Value
+			}
+		}
+		return ""
+	}
+	withCookie := func(v string) int {
+		req, _ := http.NewRequest("GET", e.base, nil)
+		req.AddCookie(&http.Cookie{Name: "imp_session", Value: v})
+		return e.client().do(req).code
+	}
+	first := cookie()
 	// Use keeps the session alive past the idle timeout...
 	for _, m := range []int{20, 40, 55} {
 		e.now.Set(t0.Add(time.Duration(m) * time.Minute))
 		if r := c.get(""); r.code != http.StatusOK {
 			t.Fatalf("at +%dm: %d", m, r.code)
 		}
+		if m == 20 {
+			// Renewed: a new cookie, and the old one still works for a
+			// request another tab sent meanwhile.
+			if cookie() == first {
+				t.Fatal("the session was not renewed")
+			}
+			if code := withCookie(first); code != http.StatusOK {
+				t.Fatalf("the replaced session failed at once: %d", code)
+			}
+		}
+	}
+	// Past its grace minute (the next renewal retires it for good).
+	if code := withCookie(first); code != http.StatusSeeOther {
+		t.Fatalf("the replaced session still works: %d", code)
 	}
 	// ...but not past the absolute lifetime.
 	e.now.Set(t0.Add(61 * time.Minute))

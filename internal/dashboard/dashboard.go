@@ -90,6 +90,9 @@ type Handler struct {
 	limiter *limiter
 	hub     *hub
 
+	retiredMu sync.Mutex
+	retired   []retired // replaced sessions in their grace minute
+
 	closeOnce sync.Once
 	closed    chan struct{}
 }
