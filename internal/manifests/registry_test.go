@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/imp-health/imp/internal/consumer"
+	"github.com/imp-health/imp/internal/inventory"
 	"github.com/imp-health/imp/internal/stream"
 )
 
@@ -101,6 +102,15 @@ func TestRegistryInValues(t *testing.T) {
 						t.Errorf("ScaledObject %s: %s %q, want %q", so.Name, c.what, c.got, c.want)
 					}
 				}
+			}
+			var critical []string
+			for _, name := range sortedKeys(v.Consumers) {
+				if v.Consumers[name].Critical {
+					critical = append(critical, name)
+				}
+			}
+			if want := slices.Sorted(slices.Values(inventory.Critical)); !slices.Equal(critical, want) {
+				t.Errorf("critical consumers in the values %v, imp inventory's %v: the baseline and budgets would not be where the inventory recommends them", critical, want)
 			}
 			var pending []string
 			for _, name := range sortedKeys(v.Consumers) {
