@@ -156,7 +156,7 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request, s *session) {
 		if _, err := w.Write([]byte("event: live\ndata: ")); err != nil {
 			return false
 		}
-		if _, err := w.Write(b); err != nil {
+		if _, err := w.Write(b); err != nil { //nolint:gosec // G705: JSON from encoding/json on a text/event-stream, never HTML
 			return false
 		}
 		if _, err := w.Write([]byte("\n\n")); err != nil {

@@ -211,6 +211,7 @@ func (h *Handler) view(s *snapshot) liveView {
 	streamLag := map[string]int64{}
 	for _, st := range stream.All() {
 		v.Text["dlqs:"+st.Name] = "0"
+		v.Class["dlqs:"+st.Name] = countClass(0)
 		if len(s.Lag) > 0 {
 			streamLag[st.Name] = 0
 		}
@@ -259,6 +260,7 @@ func (h *Handler) view(s *snapshot) liveView {
 	}
 	for st, n := range s.DLQStream {
 		v.Text["dlqs:"+st] = fmtNum(n)
+		v.Class["dlqs:"+st] = countClass(n)
 	}
 	v.Text["lag:total"] = fmtNum(lagTotal)
 	dlq := fmtNum(s.DLQTotal)
@@ -334,10 +336,10 @@ func lagClass(d consumer.Definition, lag int64) string {
 }
 
 func stateClass(state string, enabled bool) string {
-	switch {
-	case state == "Stable":
+	switch state {
+	case "Stable":
 		return "ok"
-	case state == "Empty" || state == "Dead" || state == "":
+	case "Empty", "Dead", "":
 		if enabled {
 			return "warn"
 		}
