@@ -55,7 +55,8 @@ type env struct {
 	cluster *kfake.Cluster
 	logs    *syncBuffer
 	now     *clock
-	base    string // server URL + /ui/
+	base    string // server URL + mount
+	mount   string // "/ui/" or "/"
 }
 
 // clock is a settable time for session expiry tests.
@@ -139,7 +140,7 @@ func newEnv(t *testing.T, mod ...func(*dashboard.Options)) *env {
 	mux := http.NewServeMux()
 	mux.Handle(mount, e.h)
 	e.srv = httptest.NewServer(mux)
-	e.base = e.srv.URL + mount
+	e.base, e.mount = e.srv.URL+mount, mount
 	t.Cleanup(func() {
 		e.h.Close()
 		e.srv.Close()
@@ -259,11 +260,11 @@ const (
 func (c *client) mustLogin(user, otp, pw string) {
 	c.e.t.Helper()
 	r := c.login(user, otp)
-	if r.code != http.StatusSeeOther || !strings.HasSuffix(r.loc, "/ui/password") {
+	if r.code != http.StatusSeeOther || r.loc != c.e.mount+"password" {
 		c.e.t.Fatalf("first login of %s: %d %s %s", user, r.code, r.loc, r.body)
 	}
 	r = c.form("password", "password", "current", otp, "new", pw, "confirm", pw)
-	if r.code != http.StatusSeeOther || r.loc != "/ui/" {
+	if r.code != http.StatusSeeOther || r.loc != c.e.mount {
 		c.e.t.Fatalf("password change of %s: %d %s %s", user, r.code, r.loc, r.body)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/imp-health/imp/internal/dashboard"
 )
 
 // TestEveryPageRenders signs in as admin and opens every page.
@@ -43,5 +45,25 @@ func TestEveryPageRenders(t *testing.T) {
 				t.Fatalf("GET %s lacks %q: %s", p.path, p.want, r.body)
 			}
 		})
+	}
+}
+
+// TestRootBasePath serves the dashboard at "/", as imp dashboard does:
+// every link, redirect and asset is under the root.
+func TestRootBasePath(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(o *dashboard.Options) { o.BasePath = "/" })
+	if r := e.client().get(""); r.code != http.StatusSeeOther || !strings.HasPrefix(r.loc, "/login") {
+		t.Fatalf("anonymous at /: %d %q", r.code, r.loc)
+	}
+	admin := e.admin()
+	r := admin.get("")
+	if r.code != http.StatusOK || strings.Contains(r.body, "/ui/") || strings.Contains(r.body, `href="//`) {
+		t.Fatalf("overview at /: %d %s", r.code, r.body)
+	}
+	for _, p := range []string{"static/app.css", "static/app.js", "consumers", "dead-letters"} {
+		if r := admin.get(p); r.code != http.StatusOK {
+			t.Errorf("GET /%s: %d", p, r.code)
+		}
 	}
 }
