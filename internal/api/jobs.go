@@ -9,7 +9,7 @@ import (
 )
 
 var exampleJob = jobs.Job{Kind: jobs.KindCreateOrder, Args: json.RawMessage(`{"format":"flat-json","partner_id":"ACME",` +
-	`"payload":{"partner_order_id":"PO-77","patient":{"id":"CUST-1001","first_name":"Ada","last_name":"Lovelace"},"tests":"GLU,NA","priority":"routine"}}`)}
+	`"payload":{"partner_order_id":"PO-77","patient":{"id":"CUST-1001","first_name":"Ada","last_name":"Lovelace"},"doctor":{"id":"D1","name":"Dr Who"},"tests":"GLU,NA","priority":"routine"}}`)}
 
 // postJob enqueues a background job on its stream (worker or worker-order).
 func (s *Server) postJob(w http.ResponseWriter, r *http.Request) {

@@ -19,6 +19,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/imp-health/imp/internal/broker"
+	"github.com/imp-health/imp/internal/ingest"
 	"github.com/imp-health/imp/internal/lab"
 	"github.com/imp-health/imp/internal/store"
 	"github.com/imp-health/imp/internal/store/postgres"
@@ -161,3 +162,99 @@ func benchApply(b *testing.B, st store.Store, tracked bool) {
 type trackerFunc func(context.Context, []Outcome) error
 
 func (f trackerFunc) Track(ctx context.Context, o []Outcome) error { return f(ctx, o) }
+
+// BenchmarkWorkerJobs measures create-order jobs through the real runner
+// on consumer-worker-order: decode the job, map the partner's order,
+// publish the customer and the order (acks=all), claim the job — with
+// tracking, as in IMP.
+//
+//	go test -run '^$' -bench WorkerJobs -benchtime 5000x ./internal/consumer
+func BenchmarkWorkerJobs(b *testing.B) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "imp.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	topics := stream.Topics{Prefix: "bench."}
+	var seed []string
+	for _, s := range []string{stream.WorkerOrder, stream.Customer, stream.Orders} {
+		seed = append(seed, topics.Main(s), topics.Retry(s), topics.DLQ(s))
+	}
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(6, seed...))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	bcfg := broker.Config{Brokers: c.ListenAddrs(), ClientID: "bench"}
+	p, err := broker.NewProducer(bcfg, 30*time.Second)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close(ctx)
+	n := b.N
+	recs := make([]*kgo.Record, n)
+	for i := range n {
+		payload := fmt.Sprintf(`{"partner_order_id":"PO-%d","patient":{"id":"P-%d","first_name":"A","last_name":"B"},"doctor":{"id":"D1","name":"Dr Who"},"tests":"GLU,NA"}`, i, i%1000)
+		v := fmt.Sprintf(`{"kind":"create-order","args":{"format":"flat-json","partner_id":"ACME","payload":%s}}`, payload)
+		recs[i] = &kgo.Record{Topic: topics.Main(stream.WorkerOrder), Key: []byte(fmt.Sprint(i)), Value: []byte(v),
+			Headers: []kgo.RecordHeader{{Key: broker.HeaderMessageID, Value: []byte(fmt.Sprintf("job-%08d", i))}}}
+	}
+	for _, err := range p.ProduceAll(ctx, recs) {
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	def, _ := Lookup("worker-order")
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	done := make(chan struct{})
+	seen := 0
+	real := StoreTracker{Store: st}
+	tracker := trackerFunc(func(ctx context.Context, outs []Outcome) error {
+		if err := real.Track(ctx, outs); err != nil {
+			return err
+		}
+		for _, o := range outs {
+			if o.Status != StatusProcessed {
+				b.Errorf("job %s: %s %s", o.MessageID, o.Status, o.Error)
+				select {
+				case <-done:
+				default:
+					close(done)
+				}
+				return nil
+			}
+		}
+		seen += len(outs)
+		if seen >= n {
+			select {
+			case <-done:
+			default:
+				close(done)
+			}
+		}
+		return nil
+	})
+	pub := ingest.NewPublisher(p, topics, nil)
+	r, err := NewRunner(def, Deps{Store: st, Producer: p, Publisher: pub, Topics: topics, Logger: log}, RunnerConfig{
+		Broker: bcfg, Topics: topics, Producer: p, Logger: log, Tracker: tracker, MaxPoll: 2000,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	b.ResetTimer()
+	start := time.Now()
+	stopped := make(chan struct{})
+	go func() { _ = r.Run(rctx); close(stopped) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Minute):
+		b.Fatal("timed out")
+	}
+	el := time.Since(start)
+	b.StopTimer()
+	cancel()
+	<-stopped
+	b.ReportMetric(float64(n)/el.Seconds(), "jobs/s")
+}
