@@ -254,11 +254,9 @@ func (c *checker) checkContainer(what string, ct corev1.Container, volumes map[s
 	if ct.Image == "" || strings.HasSuffix(ct.Image, ":latest") || !strings.ContainsAny(ct.Image, ":@") {
 		c.fail(what, "image %q is not pinned to a tag or digest", ct.Image)
 	}
-	sc := ct.SecurityContext
-	switch {
-	case sc == nil:
+	if sc := ct.SecurityContext; sc == nil {
 		c.fail(what, "no securityContext")
-	default:
+	} else {
 		if sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation {
 			c.fail(what, "allowPrivilegeEscalation is not false")
 		}

@@ -112,7 +112,7 @@ type ScaledObjectStatus struct {
 	Conditions           []KEDACondition         `json:"conditions,omitempty"`
 	Health               map[string]HealthStatus `json:"health,omitempty"`
 	PausedReplicaCount   *int32                  `json:"pausedReplicaCount,omitempty"`
-	HpaName              string                  `json:"hpaName,omitempty"`
+	HPAName              string                  `json:"hpaName,omitempty"`
 	TriggersTypes        *string                 `json:"triggersTypes,omitempty"`
 	AuthenticationsTypes *string                 `json:"authenticationsTypes,omitempty"`
 }

@@ -109,24 +109,4 @@ func TestStrictValidation(t *testing.T) {
 	}
 }
 
-// objectsByKey indexes decoded objects by Kind/name.
-func objectsByKey(objs []Object) map[string]Object {
-	m := map[string]Object{}
-	for _, o := range objs {
-		m[o.Key()] = o
-	}
-	return m
-}
-
-// keysOfKind lists the names of one kind.
-func keysOfKind(objs []Object, kind string) []string {
-	var out []string
-	for _, o := range objs {
-		if o.Kind == kind {
-			out = append(out, o.Name)
-		}
-	}
-	return out
-}
-
 func joinLines(ss []string) string { return strings.Join(ss, "\n") }
