@@ -14,6 +14,7 @@ import (
 
 	"github.com/imp-health/imp/internal/api"
 	"github.com/imp-health/imp/internal/consumer"
+	"github.com/imp-health/imp/internal/dashboard"
 	"github.com/imp-health/imp/internal/mllp"
 )
 
@@ -25,6 +26,9 @@ type Parts struct {
 	Consumers []consumer.Definition
 	// Maintenance runs lag gauges and tracking retention.
 	Maintenance bool
+	// Dashboard mounts the dashboard at this base path: "/ui/" in imp
+	// serve, "/" in imp dashboard; empty runs none.
+	Dashboard string
 }
 
 // Running is a started process.
@@ -44,8 +48,9 @@ func (r *Running) Wait() error {
 }
 
 // Handler is the process's HTTP surface: the API (or only its health
-// routes) plus /metrics.
-func (a *App) Handler(withAPI bool) http.Handler {
+// routes) plus /metrics, and the dashboard when dash is not nil, mounted
+// at dashBase.
+func (a *App) Handler(withAPI bool, dash http.Handler, dashBase string) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Metrics.Registry, promhttp.HandlerOpts{}))
 	srv := api.New(api.Options{
@@ -53,8 +58,28 @@ func (a *App) Handler(withAPI bool) http.Handler {
 		Logger: a.Log, Metrics: a.Metrics, Ready: a.Ready, Operator: a.Operator(), HealthOnly: !withAPI,
 		HL7: a.Inbound(),
 	})
-	mux.Handle("/", srv)
+	switch {
+	case dash == nil:
+		mux.Handle("/", srv)
+	case dashBase == "/":
+		// imp dashboard: the dashboard owns the root; the probes stay.
+		mux.Handle("GET /healthz", srv)
+		mux.Handle("GET /readyz", srv)
+		mux.Handle("/", dash)
+	default:
+		mux.Handle(dashBase, dash)
+		mux.Handle("/", srv)
+	}
 	return mux
+}
+
+// Dashboard builds the dashboard mounted at base ("/ui/" or "/").
+func (a *App) Dashboard(base string) *dashboard.Handler {
+	return dashboard.New(dashboard.Options{
+		Store: a.Store, Admin: a.Admin, Broker: a.Broker, Topics: a.Topics, Keys: a.Keys, Operator: a.Operator(),
+		Ready: a.Ready, Enabled: a.Enabled(), Inventory: a.Inventory, Logger: a.Log, BasePath: base,
+		SecureCookies: a.Cfg.DashboardSecureCookies, TrustedOrigins: a.Cfg.DashboardOrigins,
+	})
 }
 
 // Start listens and starts the parts; they run until ctx is cancelled,
@@ -66,7 +91,18 @@ func (a *App) Start(ctx context.Context, parts Parts) (*Running, error) {
 		return nil, err
 	}
 	run.HTTPAddr = ln.Addr().String()
-	srv := &http.Server{Handler: a.Handler(parts.API), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	var dash http.Handler // stays a nil interface without a dashboard
+	var dashClose func()
+	if parts.Dashboard != "" {
+		d := a.Dashboard(parts.Dashboard)
+		dash, dashClose = d, d.Close
+	}
+	// No WriteTimeout: the dashboard's event streams are long responses.
+	srv := &http.Server{Handler: a.Handler(parts.API, dash, parts.Dashboard), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	if dashClose != nil {
+		// Shutdown waits for open responses; event streams end only when told.
+		srv.RegisterOnShutdown(dashClose)
+	}
 
 	runners := make([]*consumer.Runner, 0, len(parts.Consumers))
 	for _, d := range parts.Consumers {
@@ -122,8 +158,11 @@ func (a *App) Start(ctx context.Context, parts Parts) (*Running, error) {
 		})
 	}
 	what := "probes and metrics"
-	if parts.API {
+	switch {
+	case parts.API:
 		what = "API"
+	case parts.Dashboard != "":
+		what = "dashboard"
 	}
 	a.Log.Info(what+" listening", "addr", run.HTTPAddr)
 	wg.Go(func() {

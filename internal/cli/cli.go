@@ -68,7 +68,7 @@ YAML file (--config); flags win over env, env over the file.`,
 	}
 	config.Flags(root.PersistentFlags(), &e.cfg)
 	root.AddCommand(
-		serveCmd(e), apiCmd(e), consumeCmd(e), migrateCmd(e), keysCmd(e), lagCmd(e), inventoryCmd(e),
+		serveCmd(e), apiCmd(e), consumeCmd(e), dashboardCmd(e), migrateCmd(e), keysCmd(e), lagCmd(e), inventoryCmd(e),
 		dlqCmd(e), repushCmd(e), discardCmd(e), messagesCmd(e), destinationsCmd(e), simCmd(e), versionCmd(e),
 	)
 	return root

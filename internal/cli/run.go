@@ -8,6 +8,7 @@ import (
 
 	"github.com/imp-health/imp/internal/app"
 	"github.com/imp-health/imp/internal/consumer"
+	"github.com/imp-health/imp/internal/dashboard"
 )
 
 func serveCmd(e *env) *cobra.Command {
@@ -21,7 +22,7 @@ func serveCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return run(e, app.Parts{API: true, Consumers: defs, Maintenance: true}, demo)
+			return run(e, app.Parts{API: true, Consumers: defs, Maintenance: true, Dashboard: "/ui/"}, demo)
 		},
 	}
 	c.Flags().BoolVar(&demo.on, "demo", false, "also run an LIS simulator and a partner webhook sink, with demo data (see the README walkthrough)")
@@ -44,6 +45,17 @@ func apiCmd(e *env) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return run(e, app.Parts{API: true, Maintenance: true}, demoOpts{})
+		},
+	}
+}
+
+func dashboardCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "dashboard",
+		Short: "Run the monitoring dashboard only (the seed's flower deployment), at / on --http-addr",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return run(e, app.Parts{Dashboard: "/"}, demoOpts{})
 		},
 	}
 }
@@ -107,9 +119,24 @@ func run(e *env, parts app.Parts, demo demoOpts) error {
 			fmt.Fprintf(e.stdout, "\nIMP admin API key (shown once; store it now):\n\n    %s\n\n", token)
 		}
 	}
+	var dashUser, dashPassword string
+	if parts.Dashboard != "" {
+		user, pw, created, err := dashboard.EnsureAdmin(ctx, a.Store)
+		if err != nil {
+			return fmt.Errorf("dashboard admin: %w", err)
+		}
+		if created {
+			dashUser, dashPassword = user, pw
+		}
+	}
 	running, err := a.Start(ctx, parts)
 	if err != nil {
 		return err
+	}
+	if dashPassword != "" {
+		e.log.Info("created the first dashboard user; its one-time password is printed once on stdout", "user", dashUser)
+		fmt.Fprintf(e.stdout, "\nIMP dashboard at http://%s%s — first sign-in (shown once; you choose a new password at sign-in):\n\n    user: %s   password: %s\n\n",
+			running.HTTPAddr, parts.Dashboard, dashUser, dashPassword)
 	}
 	names := make([]string, len(parts.Consumers))
 	for i, d := range parts.Consumers {

@@ -80,6 +80,9 @@ type Config struct {
 	DisableConsumers []string      `name:"disable-consumers" help:"consumers to disable"`
 	ShutdownTimeout  time.Duration `name:"shutdown-timeout" default:"25s" help:"bound on graceful shutdown: finish in-flight work, commit, leave groups"`
 
+	DashboardSecureCookies bool     `name:"dashboard-secure-cookies" help:"mark dashboard cookies Secure (__Host- prefixed at /): set it when users reach the dashboard over HTTPS, directly or through a TLS-terminating proxy"`
+	DashboardOrigins       []string `name:"dashboard-origins" help:"public origins (https://imp.lab.example) the dashboard's forms may be posted from, when a proxy rewrites the Host header"`
+
 	LogLevel  string `name:"log-level" default:"info" help:"debug, info, warn or error"`
 	LogFormat string `name:"log-format" default:"text" help:"text or json"`
 }

@@ -59,6 +59,7 @@ func runJob(ctx context.Context, d Deps, m *Message) {
 		return
 	}
 	m.SetKey("job", string(j.Kind))
+	m.Note = string(j.Kind) // failed jobs keep their kind in tracking too
 	if !j.RunAt.IsZero() && j.RunAt.After(time.Now()) {
 		m.Fail(Defer(j.RunAt))
 		return

@@ -15,6 +15,7 @@ var prunable = []struct{ table, keys, at, extra string }{
 	{"message_events", "id", "at", ""},
 	{"idempotency", "client, idem_key", "created_at", ""},
 	{"dead_letters", "message_id, consumer", "acted_at", " AND state <> 'dead'"},
+	{"sessions", "id_hash", "expires_at", ""}, // abandoned logins
 }
 
 // Prune deletes rows older than before, at most limit per table.
