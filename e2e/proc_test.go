@@ -1,12 +1,10 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -99,7 +97,7 @@ func start(t *testing.T, dataDir string, extraEnv []string, args ...string) *pro
 	go func() { p.done <- cmd.Wait() }()
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
-		<-p.done
+		<-p.done //nolint:errcheck // it exits by the kill
 		if t.Failed() {
 			t.Logf("imp output:\n%s", tail(logs.String(), 60))
 		}
@@ -139,7 +137,7 @@ func (p *proc) kill9(t *testing.T) {
 	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	<-p.done
+	<-p.done //nolint:errcheck // killed: the exit error says so
 	p.done <- nil
 }
 
@@ -191,26 +189,3 @@ func get(base, path string) (int, map[string]any, error) {
 	_ = json.NewDecoder(resp.Body).Decode(&out)
 	return resp.StatusCode, out, nil
 }
-
-// metric reads one sample from /metrics (0 when absent).
-func metric(t *testing.T, base, series string) float64 {
-	t.Helper()
-	resp, err := http.Get(base + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if rest, ok := strings.CutPrefix(line, series+" "); ok {
-			var v float64
-			_, _ = fmt.Sscan(rest, &v)
-			return v
-		}
-	}
-	return 0
-}
-
-var _ = io.Discard

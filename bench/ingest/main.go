@@ -166,7 +166,7 @@ func setup(ctx context.Context, c config) (*rig, error) {
 		}
 		rec := &kgo.Record{Topic: baseTopic, Key: []byte(res.AccessionNumber), Value: body}
 		if err := bProd.Produce(r.Context(), rec); err != nil {
-			http.Error(w, err.Error(), 503)
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")

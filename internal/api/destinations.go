@@ -39,8 +39,9 @@ type DestinationList struct {
 	Destinations []DestinationView `json:"destinations"`
 }
 
+// exampleDestination is the OpenAPI example; its secret is a placeholder.
 var exampleDestination = DestinationRequest{ID: "acme-results", Owner: "partner:ACME", Events: []string{"result", "status"}, Format: "json",
-	Connector: delivery.Destination{Connector: "webhook", URL: "https://partner.example/imp/hook", Secret: "shared-hmac-secret"}}
+	Connector: delivery.Destination{Connector: "webhook", URL: "https://partner.example/imp/hook", Secret: "shared-hmac-secret"}} //nolint:gosec // an example, not a credential
 
 func viewDestination(d store.Destination) DestinationView {
 	var to delivery.Destination

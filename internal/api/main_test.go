@@ -45,7 +45,6 @@ var topics = stream.Topics{Prefix: prefix}
 // env is one API server with real dependencies: an in-process kfake
 // broker, franz-go producer, SQLite store in a temp dir and API keys.
 type env struct {
-	t       *testing.T
 	srv     *api.Server
 	h       http.Handler
 	st      store.Store

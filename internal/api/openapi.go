@@ -186,11 +186,9 @@ func (sc *schemas) of(t reflect.Type) map[string]any {
 		n := sc.name(t)
 		sc.defs[n] = map[string]any{} // reserve: recursive types refer to it
 		props := map[string]any{}
-		var names []string
 		var always []string
 		for _, f := range jsonFields(t) {
 			props[f.name] = sc.of(f.typ)
-			names = append(names, f.name)
 			if !f.omitEmpty {
 				always = append(always, f.name)
 			}

@@ -35,7 +35,7 @@ func PrepareDemo(cfgLIS string) (string, error) {
 	if cfgLIS != "" {
 		return cfgLIS, nil
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := new(net.ListenConfig).Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", err
 	}
@@ -51,7 +51,7 @@ func (a *App) StartDemo(ctx context.Context, run *Running, lisAddr, sinkAddr str
 		return nil, errors.New("demo: the MLLP listener is off (IMP_MLLP_ADDR)")
 	}
 	d := &Demo{Sink: &sim.Sink{Secret: DemoSecret}, LISAddr: lisAddr}
-	ln, err := net.Listen("tcp", sinkAddr)
+	ln, err := new(net.ListenConfig).Listen(ctx, "tcp", sinkAddr)
 	if err != nil {
 		return nil, fmt.Errorf("demo sink: %w", err)
 	}

@@ -86,7 +86,7 @@ func (a *App) Dashboard(base string) *dashboard.Handler {
 // then stop gracefully within the configured shutdown timeout.
 func (a *App) Start(ctx context.Context, parts Parts) (*Running, error) {
 	run := &Running{done: make(chan struct{})}
-	ln, err := net.Listen("tcp", a.Cfg.HTTPAddr)
+	ln, err := new(net.ListenConfig).Listen(ctx, "tcp", a.Cfg.HTTPAddr)
 	if err != nil {
 		return nil, err
 	}
@@ -201,7 +201,7 @@ func (a *App) mllpListener() (*mllp.Server, net.Listener, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	ln, err := net.Listen("tcp", a.Cfg.MLLPAddr)
+	ln, err := new(net.ListenConfig).Listen(context.Background(), "tcp", a.Cfg.MLLPAddr)
 	if err != nil {
 		return nil, nil, fmt.Errorf("mllp listen: %w", err)
 	}

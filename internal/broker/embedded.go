@@ -40,7 +40,7 @@ func StartEmbedded(dir, listen string, logger *slog.Logger) (*Embedded, error) {
 		// kfake binds 127.0.0.1; honour the configured host instead.
 		kfake.ListenFn(func(network, addr string) (net.Listener, error) {
 			_, p, _ := net.SplitHostPort(addr)
-			return net.Listen(network, net.JoinHostPort(host, p))
+			return new(net.ListenConfig).Listen(context.Background(), network, net.JoinHostPort(host, p))
 		}),
 		kfake.BrokerConfigs(map[string]string{
 			// Like a one-broker Kafka: replicas cannot exceed brokers.

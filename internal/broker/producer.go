@@ -57,7 +57,7 @@ func (p *Producer) Produce(ctx context.Context, r *kgo.Record) error {
 	})
 	<-done // kgo always calls the promise, also on ctx cancellation
 	if perr != nil {
-		return fmt.Errorf("%w: topic %s: %v", ErrProduce, r.Topic, perr)
+		return fmt.Errorf("%w: topic %s: %w", ErrProduce, r.Topic, perr)
 	}
 	return nil
 }
@@ -71,7 +71,7 @@ func (p *Producer) ProduceAll(ctx context.Context, rs []*kgo.Record) []error {
 	for i, r := range rs {
 		p.cl.Produce(ctx, r, func(_ *kgo.Record, err error) {
 			if err != nil {
-				errs[i] = fmt.Errorf("%w: topic %s: %v", ErrProduce, r.Topic, err)
+				errs[i] = fmt.Errorf("%w: topic %s: %w", ErrProduce, r.Topic, err)
 			}
 			wg.Done()
 		})

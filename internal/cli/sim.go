@@ -44,7 +44,7 @@ func simCmd(e *env) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signalContext(e.log)
 			defer stop()
-			ln, err := net.Listen("tcp", listen)
+			ln, err := new(net.ListenConfig).Listen(ctx, "tcp", listen)
 			if err != nil {
 				return err
 			}

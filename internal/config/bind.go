@@ -182,14 +182,14 @@ func Load(c *Config, fs *pflag.FlagSet, environ []string) error {
 		}
 		if v, ok := env["IMP_"+envName(f.name)]; ok {
 			if err := f.set(v); err != nil {
-				return fmt.Errorf("%w: IMP_%s: %v", ErrInvalid, envName(f.name), err)
+				return fmt.Errorf("%w: IMP_%s: %w", ErrInvalid, envName(f.name), err)
 			}
 		}
 	}
 	for _, f := range fields(c) {
 		if v, ok := given[f.name]; ok {
 			if err := f.set(v); err != nil {
-				return fmt.Errorf("%w: --%s: %v", ErrInvalid, f.name, err)
+				return fmt.Errorf("%w: --%s: %w", ErrInvalid, f.name, err)
 			}
 		}
 	}
@@ -197,13 +197,13 @@ func Load(c *Config, fs *pflag.FlagSet, environ []string) error {
 }
 
 func loadYAML(c *Config, path string) error {
-	b, err := os.ReadFile(path)
+	b, err := os.ReadFile(path) //nolint:gosec // the operator names the config file; reading it is the point
 	if err != nil {
 		return fmt.Errorf("config file: %w", err)
 	}
 	var raw map[string]any
 	if err := yaml.Unmarshal(b, &raw); err != nil {
-		return fmt.Errorf("%w: config file %s: %v", ErrInvalid, path, err)
+		return fmt.Errorf("%w: config file %s: %w", ErrInvalid, path, err)
 	}
 	byKey := map[string]field{}
 	for _, f := range fields(c) {
@@ -215,7 +215,7 @@ func loadYAML(c *Config, path string) error {
 			return fmt.Errorf("%w: config file %s: unknown setting %q", ErrInvalid, path, k)
 		}
 		if err := f.set(yamlScalar(v)); err != nil {
-			return fmt.Errorf("%w: config file %s: %s: %v", ErrInvalid, path, k, err)
+			return fmt.Errorf("%w: config file %s: %s: %w", ErrInvalid, path, k, err)
 		}
 	}
 	return nil

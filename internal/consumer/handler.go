@@ -80,17 +80,6 @@ func failAll(msgs []*Message, err error) {
 	}
 }
 
-// pending lists messages without a failure.
-func pending(msgs []*Message) []*Message {
-	out := make([]*Message, 0, len(msgs))
-	for _, m := range msgs {
-		if m.err == nil {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
 // deferral postpones a record to a time: it waits on its stream's retry
 // topic (whose partitions pause until their head is due) and runs again
 // then, without counting as a failed attempt. Scheduled jobs use it.

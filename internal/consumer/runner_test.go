@@ -404,7 +404,9 @@ func TestSameKeyInOrderAcrossLanes(t *testing.T) {
 			return HandlerFunc(func(_ context.Context, msgs []*Message) error {
 				for _, m := range msgs {
 					var n int
-					fmt.Sscan(string(m.Value), &n)
+					if _, err := fmt.Sscan(string(m.Value), &n); err != nil {
+						return Permanent(err)
+					}
 					mu.Lock()
 					seen[m.Key] = append(seen[m.Key], n)
 					mu.Unlock()

@@ -167,7 +167,7 @@ func (f *File) writeAtomic(ctx context.Context, dir, path string, body []byte) (
 		return classifyFS("rename", err)
 	}
 	// The rename is durable only once the directory entry is.
-	if d, derr := os.Open(dir); derr == nil {
+	if d, derr := os.Open(dir); derr == nil { //nolint:gosec // dir is the destination's drop directory, cleaned above
 		serr := d.Sync()
 		_ = d.Close()
 		if serr != nil && !errors.Is(serr, syscall.EINVAL) { // some filesystems cannot fsync a directory

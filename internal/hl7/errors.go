@@ -73,7 +73,7 @@ func (e *ParseError) Error() string {
 // Unwrap lets errors.Is match ErrMalformed for every parse error, and Err
 // (for example ErrTooLarge) when set.
 func (e *ParseError) Unwrap() []error {
-	if e.Err == nil || e.Err == ErrMalformed {
+	if e.Err == nil || errors.Is(e.Err, ErrMalformed) {
 		return []error{ErrMalformed}
 	}
 	return []error{ErrMalformed, e.Err}

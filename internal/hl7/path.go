@@ -225,7 +225,7 @@ func (m *Message) checkRaw(p Path, raw string) error {
 	if p.Subcomponent > 0 {
 		forbidden = append(forbidden, d.Subcomponent)
 	}
-	if strings.IndexAny(raw, string(forbidden)) >= 0 {
+	if strings.ContainsAny(raw, string(forbidden)) {
 		return fmt.Errorf("%w %s: raw value contains a separator of its own level or above", ErrInvalidPath, p)
 	}
 	return nil

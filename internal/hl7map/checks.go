@@ -86,6 +86,9 @@ func validUCUM(u string) bool {
 		}
 		switch c {
 		case '[', '{':
+			if n == len(stack) {
+				return false // deeper than any unit IMP accepts
+			}
 			stack[n] = c
 			n++
 		case ']', '}':
@@ -93,7 +96,7 @@ func validUCUM(u string) bool {
 			if c == '}' {
 				want = '{'
 			}
-			if n == 0 || stack[n-1] != want {
+			if n == 0 || stack[n-1] != want { //nolint:gosec // n > 0 is checked first
 				return false
 			}
 			n--

@@ -1,6 +1,7 @@
 package hl7map_test
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -99,7 +100,8 @@ func checkCorpusErr(t *testing.T, what string, err error) bool {
 	if err == nil {
 		return true
 	}
-	if _, ok := err.(*hl7map.Error); !ok {
+	var me *hl7map.Error
+	if !errors.As(err, &me) {
 		t.Errorf("%s: error %v is not an *hl7map.Error", what, err)
 		return false
 	}

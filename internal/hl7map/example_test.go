@@ -1,6 +1,7 @@
 package hl7map_test
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -34,7 +35,10 @@ func ExampleClassify() {
 		case hl7map.KindResults:
 			rs, err := hl7map.DecodeResults(m, opt)
 			if err != nil {
-				e := err.(*hl7map.Error)
+				var e *hl7map.Error
+				if !errors.As(err, &e) {
+					panic(err)
+				}
 				ack := hl7.ACK(m, e.AckCode(), hl7.WithError(e.Detail()))
 				fmt.Println(kind, ack.MSA().AckCode(), e)
 				continue

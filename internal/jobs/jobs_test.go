@@ -67,7 +67,8 @@ func TestCompleteAndDigest(t *testing.T) {
 	if Digest(rs) == d {
 		t.Fatal("a correction did not change the digest")
 	}
-	if ReportJobID("A1", d) != ReportJobID("A1", d) || ReportJobID("A1", d) == ReportJobID("A2", d) {
+	first, again, other := ReportJobID("A1", d), ReportJobID("A1", d), ReportJobID("A2", d)
+	if first != again || first == other {
 		t.Fatal("report job ids are not stable per accession and digest")
 	}
 }

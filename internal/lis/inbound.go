@@ -151,7 +151,7 @@ func (in *Inbound) Handle(ctx context.Context, raw []byte, client string) Outcom
 		if in.Logger != nil {
 			in.Logger.Warn("inbound HL7 not durable; no ACK sent", "control_id", m.ControlID(), "records", len(es), "err", err)
 		}
-		out.Err = fmt.Errorf("%w: %v", ErrNotDurable, err)
+		out.Err = fmt.Errorf("%w: %w", ErrNotDurable, err)
 		return out
 	}
 	out.Code, out.Accepted = hl7.AA, acc

@@ -24,8 +24,8 @@ func BenchmarkRoundTrip(b *testing.B) {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(context.Background(), l) }()
 	defer func() {
-		srv.Shutdown(context.Background())
-		<-served
+		_ = srv.Shutdown(context.Background())
+		<-served //nolint:errcheck // ErrClosed after Shutdown
 	}()
 	c, err := mllp.NewClient(l.Addr().String(), mllp.ClientConfig{PoolSize: conns})
 	if err != nil {
@@ -68,8 +68,8 @@ func BenchmarkRoundTripSerial(b *testing.B) {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(context.Background(), l) }()
 	defer func() {
-		srv.Shutdown(context.Background())
-		<-served
+		_ = srv.Shutdown(context.Background())
+		<-served //nolint:errcheck // ErrClosed after Shutdown
 	}()
 	c, err := mllp.NewClient(l.Addr().String(), mllp.ClientConfig{})
 	if err != nil {

@@ -333,9 +333,9 @@ func (c *Client) roundTrip(ctx context.Context, cc *clientConn, frame []byte) (a
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline, ctxDeadline = d, true
 	}
-	cc.nc.SetWriteDeadline(deadline)
+	_ = cc.nc.SetWriteDeadline(deadline) // a closed conn fails the write that follows
 	// A blocked write must also end when the caller gives up.
-	stop := context.AfterFunc(ctx, func() { cc.nc.SetWriteDeadline(time.Now()) })
+	stop := context.AfterFunc(ctx, func() { _ = cc.nc.SetWriteDeadline(time.Now()) })
 	n, err := cc.nc.Write(frame)
 	stop()
 	if err != nil {

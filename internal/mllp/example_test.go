@@ -46,7 +46,7 @@ func Example() {
 	fmt.Println(m.MSA().AckCode(), m.MSA().ControlID())
 
 	client.Close()
-	srv.Shutdown(ctx)
+	_ = srv.Shutdown(ctx)
 	fmt.Println(<-served)
 	// Output:
 	// AA C42

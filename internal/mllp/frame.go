@@ -106,7 +106,7 @@ func (r *Reader) ReadFrame() ([]byte, error) {
 	r.maybeShrink()
 	for {
 		frame, err := r.readFrame()
-		if err == errAbandoned {
+		if errors.Is(err, errAbandoned) {
 			continue
 		}
 		return frame, err
@@ -168,7 +168,7 @@ func (r *Reader) readFrame() ([]byte, error) {
 		}
 		r.r = r.w
 		if err := r.fill(); err != nil {
-			if err == io.EOF {
+			if errors.Is(err, io.EOF) {
 				return nil, fmt.Errorf("%w: %w", ErrIncompleteFrame, io.ErrUnexpectedEOF)
 			}
 			return nil, err
@@ -199,7 +199,7 @@ func (r *Reader) skipOversized(start int) error {
 		e.Size += len(data)
 		r.r, r.w = 0, 0
 		if err := r.fill(); err != nil {
-			if err == io.EOF {
+			if errors.Is(err, io.EOF) {
 				return fmt.Errorf("%w: %w", ErrIncompleteFrame, io.ErrUnexpectedEOF)
 			}
 			return err

@@ -42,7 +42,7 @@ func readAll(t testing.TB, r io.Reader, max int) []result {
 			}
 			out = append(out, result{err: fmt.Sprintf("too large %d", tl.Size)})
 			continue
-		case err == io.EOF:
+		case errors.Is(err, io.EOF):
 			out = append(out, result{err: "EOF"})
 		case errors.Is(err, io.ErrUnexpectedEOF) && errors.Is(err, ErrIncompleteFrame):
 			out = append(out, result{err: "incomplete"})

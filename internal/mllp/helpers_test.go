@@ -133,7 +133,7 @@ func dialRaw(t *testing.T, addr string) net.Conn {
 // within d.
 func readClosed(t *testing.T, c net.Conn, d time.Duration) {
 	t.Helper()
-	c.SetReadDeadline(time.Now().Add(d))
+	_ = c.SetReadDeadline(time.Now().Add(d))
 	buf := make([]byte, 1024)
 	for {
 		_, err := c.Read(buf)

@@ -306,14 +306,14 @@ func (s *Server) serveConn(ctx context.Context, c *serverConn) {
 	rd := NewReader(nc, s.cfg.MaxMessageSize)
 	rd.onStart = func() {
 		s.setIdle(c, false)
-		nc.SetReadDeadline(time.Now().Add(s.cfg.ReadTimeout))
+		_ = nc.SetReadDeadline(time.Now().Add(s.cfg.ReadTimeout)) // a closed conn fails the read that follows
 	}
 	for {
 		if !s.setIdle(c, true) {
 			log.Debug("mllp: closing idle connection for shutdown")
 			return
 		}
-		nc.SetReadDeadline(time.Now().Add(s.cfg.IdleTimeout))
+		_ = nc.SetReadDeadline(time.Now().Add(s.cfg.IdleTimeout)) // a closed conn fails the read that follows
 		msg, err := rd.ReadFrame()
 		if err != nil {
 			if !s.readFailed(ctx, nc, c, log, err) {
@@ -409,7 +409,7 @@ func (s *Server) callHandler(ctx context.Context, msg []byte, log *slog.Logger) 
 }
 
 func (s *Server) writeACK(nc net.Conn, log *slog.Logger, ack []byte) bool {
-	nc.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
+	_ = nc.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout)) // a closed conn fails the write that follows
 	if err := WriteFrame(nc, ack); err != nil {
 		log.Warn("mllp: writing ACK failed; closing connection", "error", err)
 		return false

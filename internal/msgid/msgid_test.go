@@ -22,7 +22,7 @@ func TestNewIsValidAndOrdered(t *testing.T) {
 	if !ok || !got.Equal(t0) {
 		t.Fatalf("Time(%q) = %v, %v; want %v", a, got, ok, t0)
 	}
-	if New() == New() {
+	if a, b := New(), New(); a == b {
 		t.Fatal("two ids are equal")
 	}
 }

@@ -20,6 +20,7 @@
 package smtptest
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
@@ -166,7 +167,7 @@ func Start(opts Options) (*Server, error) {
 		s.tls = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 		s.certPool = pool
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := new(net.ListenConfig).Listen(context.Background(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("smtptest: listen: %w", err)
 	}
@@ -375,7 +376,7 @@ func (ss *session) strike(st Stage) (bool, error) {
 
 func (ss *session) run(c net.Conn) {
 	if tc, ok := c.(*tls.Conn); ok {
-		if err := tc.Handshake(); err != nil {
+		if err := tc.HandshakeContext(context.Background()); err != nil {
 			return
 		}
 	}
@@ -436,7 +437,7 @@ func (ss *session) command(verb, arg string) error {
 			return err
 		}
 		tc := tls.Server(ss.raw, ss.srv.tls)
-		if err := tc.Handshake(); err != nil {
+		if err := tc.HandshakeContext(context.Background()); err != nil {
 			return err
 		}
 		ss.setConn(tc)

@@ -204,9 +204,15 @@ func TestCloseReleasesHungSessions(t *testing.T) {
 	_ = tc.PrintfLine("EHLO x")
 	time.Sleep(50 * time.Millisecond)
 	done := make(chan error, 1)
-	go func() { done <- srv.Close() }()
+	go func() {
+		err := srv.Close()
+		done <- err
+	}()
 	select {
-	case <-done:
+	case err := <-done:
+		if err != nil {
+			t.Logf("close: %v", err)
+		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("Close blocked on a hung session")
 	}

@@ -72,7 +72,7 @@ func New(cfg Config) (*Sim, error) {
 	if cfg.StatusDelay == 0 {
 		cfg.StatusDelay = cfg.ResultDelay / 2
 	}
-	ln, err := net.Listen("tcp", cfg.Listen)
+	ln, err := new(net.ListenConfig).Listen(context.Background(), "tcp", cfg.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("sim: listen: %w", err)
 	}
@@ -270,14 +270,14 @@ func (d testDef) rangeText() string {
 // draw picks a value: mostly within range, sometimes high or low.
 func (d testDef) draw() (string, lab.AbnormalFlag) {
 	if len(d.text) > 0 {
-		v := d.text[rand.IntN(len(d.text))]
+		v := d.text[rand.IntN(len(d.text))] //nolint:gosec // simulated lab values, not secrets
 		if v != d.text[0] {
 			return v, lab.FlagAbnormal
 		}
 		return v, lab.FlagNone
 	}
 	mid, span := (d.low+d.high)/2, (d.high-d.low)/2
-	v := mid + span*rand.NormFloat64()*0.8
+	v := mid + span*rand.NormFloat64()*0.8 //nolint:gosec // simulated lab values, not secrets
 	v = math.Max(v, 0)
 	p := math.Pow(10, float64(d.decimals))
 	v = math.Round(v*p) / p

@@ -58,19 +58,19 @@ func mapError(err error) error {
 	if errors.As(err, &pe) {
 		switch pe.Code[:2] {
 		case "23": // integrity constraint violation
-			return fmt.Errorf("%w: %v", store.ErrConflict, err)
+			return fmt.Errorf("%w: %w", store.ErrConflict, err)
 		case "08", "53", "57": // connection, resources, operator intervention
-			return fmt.Errorf("%w: %v", store.ErrUnavailable, err)
+			return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
 		}
 		return err
 	}
 	var ne net.Error
 	if errors.As(err, &ne) {
-		return fmt.Errorf("%w: %v", store.ErrUnavailable, err)
+		return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
 	}
 	var ce *pgconn.ConnectError
 	if errors.As(err, &ce) {
-		return fmt.Errorf("%w: %v", store.ErrUnavailable, err)
+		return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
 	}
 	return err
 }

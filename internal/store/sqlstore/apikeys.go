@@ -16,7 +16,7 @@ func (s *DB) CreateAPIKey(ctx context.Context, k store.APIKey) error {
 	return s.err("create api key", err)
 }
 
-const apiKeyCols = `id, name, hash, scopes, created_at, revoked_at, last_used`
+const apiKeyCols = `id, name, hash, scopes, created_at, revoked_at, last_used` //nolint:gosec // column names, not credentials
 
 func scanAPIKey(sc interface{ Scan(...any) error }) (store.APIKey, error) {
 	var k store.APIKey

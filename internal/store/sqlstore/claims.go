@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"time"
 )
 
@@ -84,19 +85,14 @@ func (s *DB) Processed(ctx context.Context, consumer string, ids []string) (map[
 			args = append(args, id)
 		}
 		rows, err := s.db.QueryContext(ctx, s.d.rebind(`SELECT message_id FROM processed_messages WHERE consumer = $1 AND message_id IN (`+placeholders(2, len(chunk))+`)`), args...)
-		if err != nil {
-			return nil, s.err("processed", err)
-		}
-		for rows.Next() {
+		err = eachRow(rows, err, func(rows *sql.Rows) error {
 			var id string
 			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, s.err("processed", err)
+				return err
 			}
 			out[id] = true
-		}
-		err = rows.Err()
-		rows.Close()
+			return nil
+		})
 		if err != nil {
 			return nil, s.err("processed", err)
 		}

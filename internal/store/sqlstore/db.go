@@ -160,3 +160,17 @@ func placeholders(from, n int) string {
 const chunkRows = 500
 
 func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
+
+// eachRow runs fn for every row of a query and closes the rows.
+func eachRow(rows *sql.Rows, err error, fn func(*sql.Rows) error) error {
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}

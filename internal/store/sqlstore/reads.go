@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -116,19 +117,14 @@ func (s *DB) CustomerTiers(ctx context.Context, ids []string) (map[string]lab.Ti
 			args[i] = id
 		}
 		rows, err := s.db.QueryContext(ctx, s.d.rebind(`SELECT id, tier FROM customers WHERE id IN (`+placeholders(1, len(chunk))+`)`), args...)
-		if err != nil {
-			return nil, s.err("customer tiers", err)
-		}
-		for rows.Next() {
+		err = eachRow(rows, err, func(rows *sql.Rows) error {
 			var id, tier string
 			if err := rows.Scan(&id, &tier); err != nil {
-				rows.Close()
-				return nil, s.err("customer tiers", err)
+				return err
 			}
 			out[id] = lab.Tier(tier)
-		}
-		err = rows.Err()
-		rows.Close()
+			return nil
+		})
 		if err != nil {
 			return nil, s.err("customer tiers", err)
 		}

@@ -36,19 +36,14 @@ func (t *txn) ApplyResults(ctx context.Context, rs []lab.Result) (map[string]boo
 				(results.version, results.status_rank, results.result_updated)
 			RETURNING accession, test_code`
 		rows, err := t.tx.QueryContext(ctx, t.s.d.rebind(q), args...)
-		if err != nil {
-			return nil, t.s.err("apply results", err)
-		}
-		for rows.Next() {
+		err = eachRow(rows, err, func(rows *sql.Rows) error {
 			var acc, code string
 			if err := rows.Scan(&acc, &code); err != nil {
-				rows.Close()
-				return nil, t.s.err("apply results", err)
+				return err
 			}
 			applied[acc+"/"+code] = true
-		}
-		err = rows.Err()
-		rows.Close()
+			return nil
+		})
 		if err != nil {
 			return nil, t.s.err("apply results", err)
 		}
@@ -81,20 +76,15 @@ func (t *txn) ApplyStatus(ctx context.Context, evs []lab.StatusEvent) (map[int]b
 			args[i] = a
 		}
 		rows, err := t.tx.QueryContext(ctx, t.s.d.rebind(`SELECT accession, status, status_at FROM order_status WHERE accession IN (`+placeholders(1, len(chunk))+`)`), args...)
-		if err != nil {
-			return nil, t.s.err("read status", err)
-		}
-		for rows.Next() {
+		err = eachRow(rows, err, func(rows *sql.Rows) error {
 			var acc, st string
 			var at int64
 			if err := rows.Scan(&acc, &st, &at); err != nil {
-				rows.Close()
-				return nil, t.s.err("read status", err)
+				return err
 			}
 			state[acc].status, state[acc].at = lab.Status(st), fromMicros(at)
-		}
-		err = rows.Err()
-		rows.Close()
+			return nil
+		})
 		if err != nil {
 			return nil, t.s.err("read status", err)
 		}

@@ -234,7 +234,7 @@ func testDestinations(t *testing.T, s store.Store) {
 
 func testUsersAndSessions(t *testing.T, s store.Store) {
 	c := ctx(t)
-	u := store.User{Username: "alice", PasswordHash: "$argon2id$x", Role: "operator", MustChange: true, CreatedAt: t0}
+	u := store.User{Username: "alice", PasswordHash: "$argon2id$x", Role: "operator", MustChange: true, CreatedAt: t0} //nolint:gosec // a fake hash for the test
 	if err := s.CreateUser(c, u); err != nil {
 		t.Fatal(err)
 	}
