@@ -21,12 +21,14 @@ COPY go.mod go.sum ./
 RUN --mount=type=cache,target=/go/pkg/mod \
     go mod download
 COPY . .
+# VERSION is what `imp version` reports (the build context has no .git).
+ARG VERSION=devel
 # Static (no cgo: the SQLite driver is pure Go), reproducible paths, no
 # symbol tables. Cross-compiles for the target platform without emulation.
 RUN --mount=type=cache,target=/go/pkg/mod \
     --mount=type=cache,target=/root/.cache/go-build \
     CGO_ENABLED=0 GOOS=${TARGETOS} GOARCH=${TARGETARCH} \
-    go build -trimpath -ldflags "-s -w" -o /out/imp ./cmd/imp
+    go build -trimpath -ldflags "-s -w -X github.com/imp-health/imp/internal/app.version=${VERSION}" -o /out/imp ./cmd/imp
 # The data directory must exist and belong to nonroot: the final image has
 # no shell to create it.
 RUN mkdir -p /out/data

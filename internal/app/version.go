@@ -2,8 +2,17 @@ package app
 
 import "runtime/debug"
 
-// Version is the module version or VCS revision the binary was built from.
+// version is stamped at build time (Dockerfile: -ldflags "-X
+// github.com/imp-health/imp/internal/app.version=$VERSION"); the build
+// context has no .git to read a revision from.
+var version string
+
+// Version is the stamped version, else the module version or VCS revision
+// the binary was built from.
 func Version() string {
+	if version != "" {
+		return version
+	}
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
 		return "unknown"

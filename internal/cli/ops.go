@@ -148,8 +148,9 @@ func lagCmd(e *env) *cobra.Command {
 				if state == "" {
 					state = "-"
 				}
+				kedaLag, kedaParts := d.KEDAView(a.Topics, gl.Partitions)
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d/%d\t%s\t%s\n", d.Workload(), gl.Group, state, gl.Members, gl.Total,
-					withLag, len(gl.Partitions), threshold(d), desired(d, gl.Total, len(gl.Partitions)))
+					withLag, len(gl.Partitions), threshold(d), desired(d, kedaLag, kedaParts))
 			}
 			return tw.Flush()
 		},

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/imp-health/imp/internal/broker"
@@ -76,8 +77,30 @@ type Definition struct {
 // Group is the consumer group name.
 func (d Definition) Group(t stream.Topics) string { return t.Prefix + "consumer-" + d.Name }
 
-// Workload is the seed's deployment name.
-func (d Definition) Workload() string { return "consumer-" + d.Name }
+// Workload is the seed's deployment name: consumer-<name>, except the
+// seed's Celery workers, whose deployments were worker-<kind>.
+func (d Definition) Workload() string {
+	if d.Legacy && strings.HasPrefix(d.Name, "worker-") {
+		return d.Name
+	}
+	return "consumer-" + d.Name
+}
+
+// KEDAView is what KEDA's kafka scaler sees of a group: the lag and the
+// partitions of the main topic only (it does not watch .retry).
+func (d Definition) KEDAView(t stream.Topics, parts []broker.PartitionLag) (lag int64, partitions int) {
+	if len(d.Streams) == 0 {
+		return 0, 0
+	}
+	main := t.Main(d.Streams[0])
+	for _, p := range parts {
+		if p.Topic == main {
+			lag += p.Lag
+			partitions++
+		}
+	}
+	return lag, partitions
+}
 
 var registry []Definition
 

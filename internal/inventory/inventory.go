@@ -130,7 +130,8 @@ func Build(ctx context.Context, src Source, defs []consumer.Definition) ([]Row, 
 			Traffic1d: traffic(d, 1), Traffic7d: traffic(d, 7), Traffic30d: traffic(d, 30),
 			Replicas: d.Scaling.Replicas, MaxReplicas: d.Scaling.MaxReplicas, LagThreshold: d.Scaling.LagThreshold,
 		}
-		r.Desired = consumer.DesiredReplicas(d.Scaling, gl.Total, len(gl.Partitions))
+		kedaLag, kedaParts := d.KEDAView(src.Topics, gl.Partitions)
+		r.Desired = consumer.DesiredReplicas(d.Scaling, kedaLag, kedaParts)
 		r.Recommendation, r.Reason = recommend(r)
 		rows = append(rows, r)
 	}

@@ -94,7 +94,7 @@ func TestDockerfile(t *testing.T) {
 			buildCmd = in.args
 		}
 	}
-	for _, want := range []string{"CGO_ENABLED=0", "-trimpath", `-ldflags "-s -w"`, "./cmd/imp",
+	for _, want := range []string{"CGO_ENABLED=0", "-trimpath", `-ldflags "-s -w `, "app.version=${VERSION}", "./cmd/imp",
 		"--mount=type=cache,target=/go/pkg/mod", "--mount=type=cache,target=/root/.cache/go-build"} {
 		if !strings.Contains(buildCmd, want) {
 			t.Errorf("the go build step %q lacks %s", buildCmd, want)
