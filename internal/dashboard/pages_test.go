@@ -29,7 +29,7 @@ func TestEveryPageRenders(t *testing.T) {
 		{"dead-letters", "m-dead-1"},
 		{"dead-letters?order=A-1", "m-dead-1"},
 		{"jobs", "pdf-report"},
-		{"inventory", "consumer-worker-pdf"},
+		{"inventory", "worker-pdf"},
 		{"audit", "user.create"},
 		{"users", "admin"},
 		{"keys", "Create a key"},
