@@ -518,7 +518,7 @@ func TestBrowser(t *testing.T) {
 	}
 	tb.shot("13-jobs")
 	tb.open("inventory", "#inventory")
-	if !strings.Contains(tb.body(), "consumer-worker-pdf") {
+	if !strings.Contains(tb.body(), "worker-pdf") {
 		t.Fatal("the inventory lacks the seed's worker-pdf")
 	}
 	tb.shot("14-inventory")
