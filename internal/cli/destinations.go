@@ -83,23 +83,20 @@ func destinationsCmd(e *env) *cobra.Command {
 		Short: "List destinations (secrets are not shown)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := app.OpenStore(cmd.Context(), e.cfg)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			ds, err := st.ListDestinations(cmd.Context())
-			if err != nil {
-				return err
-			}
-			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tOWNER\tEVENTS\tFORMAT\tCONNECTOR\tENABLED")
-			for _, d := range ds {
-				var to delivery.Destination
-				_ = json.Unmarshal(d.Connector, &to)
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%v\n", d.ID, d.Owner, strings.Join(d.Events, ","), d.Format, to, d.Enabled)
-			}
-			return tw.Flush()
+			return withStore(cmd, e, func(st store.Store) error {
+				ds, err := st.ListDestinations(cmd.Context())
+				if err != nil {
+					return err
+				}
+				tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "ID\tOWNER\tEVENTS\tFORMAT\tCONNECTOR\tENABLED")
+				for _, d := range ds {
+					var to delivery.Destination
+					_ = json.Unmarshal(d.Connector, &to)
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%v\n", d.ID, d.Owner, strings.Join(d.Events, ","), d.Format, to, d.Enabled)
+				}
+				return tw.Flush()
+			})
 		},
 	}
 	rm := &cobra.Command{
@@ -107,17 +104,14 @@ func destinationsCmd(e *env) *cobra.Command {
 		Short: "Remove a destination",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := app.OpenStore(cmd.Context(), e.cfg)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			if err := st.DeleteDestination(cmd.Context(), args[0]); err != nil {
-				return err
-			}
-			_ = st.AddAudit(cmd.Context(), store.AuditEntry{Actor: actorName(), Action: "destination.delete", Target: args[0], At: time.Now().UTC()})
-			fmt.Fprintf(e.stdout, "removed %s\n", args[0])
-			return nil
+			return withStore(cmd, e, func(st store.Store) error {
+				if err := st.DeleteDestination(cmd.Context(), args[0]); err != nil {
+					return err
+				}
+				_ = st.AddAudit(cmd.Context(), store.AuditEntry{Actor: actorName(), Action: "destination.delete", Target: args[0], At: time.Now().UTC()})
+				fmt.Fprintf(e.stdout, "removed %s\n", args[0])
+				return nil
+			})
 		},
 	}
 	c.AddCommand(add, list, rm)

@@ -123,16 +123,13 @@ func dlqCmd(e *env) *cobra.Command {
 		Short: "List dead letters (filters: --stream, --consumer, --error-class, --order, --customer, --since, --until, --id)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := app.OpenStore(cmd.Context(), e.cfg)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			ds, err := f.list(cmd.Context(), st, state)
-			if err != nil {
-				return err
-			}
-			return printDead(e, ds)
+			return withStore(cmd, e, func(st store.Store) error {
+				ds, err := f.list(cmd.Context(), st, state)
+				if err != nil {
+					return err
+				}
+				return printDead(e, ds)
+			})
 		},
 	}
 	f.flags(c)
@@ -204,42 +201,41 @@ func messagesCmd(e *env) *cobra.Command {
 		Short: "Search message tracking (by id, --order, --customer, --test, --stream, --status) or show one message's timeline",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := app.OpenStore(cmd.Context(), e.cfg)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			if len(args) == 1 {
-				tl, err := st.Timeline(cmd.Context(), args[0])
+			return withStore(cmd, e, func(st store.Store) error {
+				if len(args) == 1 {
+					tl, err := st.Timeline(cmd.Context(), args[0])
+					if err != nil {
+						return err
+					}
+					if len(tl) == 0 {
+						return fmt.Errorf("message %s: %w", args[0], store.ErrNotFound)
+					}
+					tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+					fmt.Fprintln(tw, "AT\tCONSUMER\tSTATUS\tATTEMPT\tACTOR\tERROR")
+					for _, ev := range tl {
+						fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", ev.At.Format(time.RFC3339Nano), ev.Consumer, ev.Status, ev.Attempt, ev.Actor, ev.Error)
+					}
+					return tw.Flush()
+				}
+				from, err := parseWhen(since, time.Now())
+				if err != nil {
+					return fmt.Errorf("--since: %w", err)
+				}
+				q.From = from
+				rs, err := st.Messages(cmd.Context(), q)
 				if err != nil {
 					return err
 				}
-				if len(tl) == 0 {
-					return fmt.Errorf("message %s: %w", args[0], store.ErrNotFound)
+				if asJSON {
+					return json.NewEncoder(e.stdout).Encode(rs)
 				}
 				tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "AT\tCONSUMER\tSTATUS\tATTEMPT\tACTOR\tERROR")
-				for _, ev := range tl {
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", ev.At.Format(time.RFC3339Nano), ev.Consumer, ev.Status, ev.Attempt, ev.Actor, ev.Error)
+				fmt.Fprintln(tw, "MESSAGE ID\tCONSUMER\tSTREAM\tSTATUS\tATTEMPT\tUPDATED\tNOTE")
+				for _, r := range rs {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", r.MessageID, r.Consumer, r.Stream, r.Status, r.Attempt, r.At.Format(time.RFC3339), r.Note)
 				}
 				return tw.Flush()
-			}
-			if q.From, err = parseWhen(since, time.Now()); err != nil {
-				return fmt.Errorf("--since: %w", err)
-			}
-			rs, err := st.Messages(cmd.Context(), q)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return json.NewEncoder(e.stdout).Encode(rs)
-			}
-			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "MESSAGE ID\tCONSUMER\tSTREAM\tSTATUS\tATTEMPT\tUPDATED\tNOTE")
-			for _, r := range rs {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\n", r.MessageID, r.Consumer, r.Stream, r.Status, r.Attempt, r.At.Format(time.RFC3339), r.Note)
-			}
-			return tw.Flush()
+			})
 		},
 	}
 	c.Flags().StringVar(&q.Order, "order", "", "order accession number")

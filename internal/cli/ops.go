@@ -12,6 +12,7 @@ import (
 	"github.com/imp-health/imp/internal/app"
 	"github.com/imp-health/imp/internal/auth"
 	"github.com/imp-health/imp/internal/consumer"
+	"github.com/imp-health/imp/internal/store"
 )
 
 func migrateCmd(e *env) *cobra.Command {
@@ -69,25 +70,22 @@ func keysCmd(e *env) *cobra.Command {
 		Short: "List API keys (never the keys themselves)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := app.OpenStore(cmd.Context(), e.cfg)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			ks, err := st.ListAPIKeys(cmd.Context())
-			if err != nil {
-				return err
-			}
-			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "ID\tNAME\tSCOPES\tCREATED\tSTATE")
-			for _, k := range ks {
-				state := "active"
-				if !k.RevokedAt.IsZero() {
-					state = "revoked " + k.RevokedAt.Format(time.RFC3339)
+			return withStore(cmd, e, func(st store.Store) error {
+				ks, err := st.ListAPIKeys(cmd.Context())
+				if err != nil {
+					return err
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", k.ID, k.Name, strings.Join(k.Scopes, ","), k.CreatedAt.Format(time.RFC3339), state)
-			}
-			return tw.Flush()
+				tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "ID\tNAME\tSCOPES\tCREATED\tSTATE")
+				for _, k := range ks {
+					state := "active"
+					if !k.RevokedAt.IsZero() {
+						state = "revoked " + k.RevokedAt.Format(time.RFC3339)
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", k.ID, k.Name, strings.Join(k.Scopes, ","), k.CreatedAt.Format(time.RFC3339), state)
+				}
+				return tw.Flush()
+			})
 		},
 	}
 	revoke := &cobra.Command{
@@ -95,16 +93,13 @@ func keysCmd(e *env) *cobra.Command {
 		Short: "Revoke an API key (takes effect within 10 s on running APIs)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := app.OpenStore(cmd.Context(), e.cfg)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			if err := auth.NewKeys(st, e.cfg.KeyPepper, 0).Revoke(cmd.Context(), args[0]); err != nil {
-				return err
-			}
-			fmt.Fprintf(e.stdout, "revoked %s\n", args[0])
-			return nil
+			return withStore(cmd, e, func(st store.Store) error {
+				if err := auth.NewKeys(st, e.cfg.KeyPepper, 0).Revoke(cmd.Context(), args[0]); err != nil {
+					return err
+				}
+				fmt.Fprintf(e.stdout, "revoked %s\n", args[0])
+				return nil
+			})
 		},
 	}
 	c.AddCommand(create, list, revoke)
@@ -183,4 +178,14 @@ func versionCmd(e *env) *cobra.Command {
 			return nil
 		},
 	}
+}
+
+// withStore opens the configured store (migrating it) for fn and closes it.
+func withStore(cmd *cobra.Command, e *env, fn func(store.Store) error) error {
+	st, err := app.OpenStore(cmd.Context(), e.cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return fn(st)
 }

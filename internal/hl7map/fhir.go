@@ -2,13 +2,13 @@ package hl7map
 
 import (
 	"crypto/sha1" //nolint:gosec // RFC 9562 name-based UUIDs (version 5) are defined with SHA-1; nothing secret is hashed.
-	"encoding/hex"
 	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/imp-health/imp/internal/lab"
+	"github.com/imp-health/imp/internal/msgid"
 )
 
 // FHIR R4 output, for partners that take FHIR instead of HL7 v2. Only the
@@ -581,17 +581,7 @@ func nameUUID(name string) string {
 	copy(u[:], h.Sum(nil))
 	u[6] = u[6]&0x0f | 0x50
 	u[8] = u[8]&0x3f | 0x80
-	var s [36]byte
-	hex.Encode(s[0:8], u[0:4])
-	s[8] = '-'
-	hex.Encode(s[9:13], u[4:6])
-	s[13] = '-'
-	hex.Encode(s[14:18], u[6:8])
-	s[18] = '-'
-	hex.Encode(s[19:23], u[8:10])
-	s[23] = '-'
-	hex.Encode(s[24:], u[10:])
-	return string(s[:])
+	return msgid.Format(u)
 }
 
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }

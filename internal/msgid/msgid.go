@@ -22,10 +22,11 @@ func At(t time.Time) string {
 	u[0], u[1], u[2], u[3], u[4], u[5] = byte(ms>>40), byte(ms>>32), byte(ms>>24), byte(ms>>16), byte(ms>>8), byte(ms)
 	u[6] = u[6]&0x0f | 0x70 // version 7
 	u[8] = u[8]&0x3f | 0x80 // RFC 9562 variant
-	return format(u)
+	return Format(u)
 }
 
-func format(u [16]byte) string {
+// Format writes a UUID in its canonical 8-4-4-4-12 form.
+func Format(u [16]byte) string {
 	var s [36]byte
 	hex.Encode(s[0:8], u[0:4])
 	s[8] = '-'
@@ -58,7 +59,7 @@ func Derive(parts ...string) string {
 	copy(u[:], h.Sum(sum[:0]))
 	u[6] = u[6]&0x0f | 0x80 // version 8
 	u[8] = u[8]&0x3f | 0x80 // RFC 9562 variant
-	return format(u)
+	return Format(u)
 }
 
 // Time returns the timestamp in a UUIDv7 id, or false if id is not one.
