@@ -183,14 +183,25 @@ func triggerReports(ctx context.Context, d Deps, msgs []*Message, decoded map[*M
 			byOrder[r.AccessionNumber] = append(byOrder[r.AccessionNumber], m)
 		}
 	}
+	accs := make([]string, 0, len(byOrder))
+	for acc := range byOrder {
+		accs = append(accs, acc)
+	}
+	got, err := d.Store.OrderViews(ctx, accs)
+	if err != nil {
+		for _, ms := range byOrder {
+			failAll(ms, err)
+		}
+		return
+	}
 	var es []ingest.Envelope
 	var owners [][]*Message
 	for acc, ms := range byOrder {
-		v, err := d.Store.Order(ctx, acc)
-		if err != nil {
-			if !errors.Is(err, store.ErrNotFound) {
-				failAll(ms, err)
-			}
+		v, ok := got[acc]
+		if !ok {
+			// Results of an order IMP has not seen: nothing to report on,
+			// and nothing stored to supersede them.
+			views[acc] = &store.OrderView{Order: lab.Order{AccessionNumber: acc}}
 			continue
 		}
 		views[acc] = &v

@@ -120,6 +120,9 @@ type Reads interface {
 	// Tests lists the catalog, ordered by code.
 	Tests(ctx context.Context) ([]lab.Test, error)
 	Order(ctx context.Context, accession string) (OrderView, error)
+	// OrderViews reads many orders as Order does, in a few queries; an
+	// accession IMP knows nothing of is absent from the map.
+	OrderViews(ctx context.Context, accessions []string) (map[string]OrderView, error)
 	// CustomerTiers returns the tier of each known id (for ingress
 	// routing caches).
 	CustomerTiers(ctx context.Context, ids []string) (map[string]lab.Tier, error)

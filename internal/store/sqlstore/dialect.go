@@ -4,8 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"io/fs"
-	"regexp"
-	"strconv"
 )
 
 // Dialect is what a driver supplies.
@@ -22,28 +20,50 @@ type Dialect struct {
 	MapError func(err error) error
 }
 
-var dollarParam = regexp.MustCompile(`\$(\d+)`)
-
 // rebind adapts a $N query to the dialect. When the placeholders appear
 // once each in ascending order (every query IMP builds), they become plain
 // '?': SQLite keeps no name list for those, while modernc's driver looks
 // each numbered ?NNN up by name, which makes wide multi-row statements
-// quadratic in their parameter count.
+// quadratic in their parameter count. One pass, no regexp: multi-row
+// statements are rebound on every call.
 func (d *Dialect) rebind(q string) string {
 	if !d.NumberedParams {
 		return q
 	}
-	next := 1
-	ordered := true
-	for _, m := range dollarParam.FindAllStringSubmatch(q, -1) {
-		if m[1] != strconv.Itoa(next) {
+	b := make([]byte, 0, len(q))
+	next, ordered := 1, true
+	for i := 0; i < len(q); i++ {
+		c := q[i]
+		if c != '$' || i+1 >= len(q) || q[i+1] < '0' || q[i+1] > '9' {
+			b = append(b, c)
+			continue
+		}
+		j := i + 1
+		n := 0
+		for j < len(q) && q[j] >= '0' && q[j] <= '9' {
+			n = n*10 + int(q[j]-'0')
+			j++
+		}
+		if n != next {
 			ordered = false
-			break
 		}
 		next++
+		b = append(b, '?')
+		b = append(b, q[i+1:j]...)
+		i = j - 1
 	}
-	if ordered {
-		return dollarParam.ReplaceAllString(q, "?")
+	if !ordered {
+		return string(b)
 	}
-	return dollarParam.ReplaceAllString(q, "?$1")
+	// Drop the numbers: plain positional '?'.
+	out := b[:0]
+	for i := 0; i < len(b); i++ {
+		out = append(out, b[i])
+		if b[i] == '?' {
+			for i+1 < len(b) && b[i+1] >= '0' && b[i+1] <= '9' {
+				i++
+			}
+		}
+	}
+	return string(out)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/imp-health/imp/internal/lab"
@@ -67,43 +66,95 @@ func (s *DB) Tests(ctx context.Context) ([]lab.Test, error) {
 // known only from status events or results (not yet received itself) is
 // still returned, with an empty order document.
 func (s *DB) Order(ctx context.Context, accession string) (store.OrderView, error) {
-	v := store.OrderView{Order: lab.Order{AccessionNumber: accession}}
-	var doc []byte
-	var lisAt int64
-	err := s.db.QueryRowContext(ctx, s.q(`SELECT doc, lis_state, lis_detail, lis_at FROM orders WHERE accession = $1`), accession).
-		Scan(&doc, &v.LIS.State, &v.LIS.Detail, &lisAt)
-	found := err == nil
-	switch {
-	case err == nil:
-		if err := json.Unmarshal(doc, &v.Order); err != nil {
-			return v, fmt.Errorf("decode order %s: %w", accession, err)
-		}
-		v.LIS.At = fromMicros(lisAt)
-	case !errors.Is(s.err("order", err), store.ErrNotFound):
-		return v, s.err("order", err)
-	}
-	var st string
-	var at int64
-	err = s.db.QueryRowContext(ctx, s.q(`SELECT status, status_at FROM order_status WHERE accession = $1`), accession).Scan(&st, &at)
-	switch {
-	case err == nil:
-		v.Status, v.StatusAt, found = lab.Status(st), fromMicros(at), true
-	case !errors.Is(s.err("status", err), store.ErrNotFound):
-		return v, s.err("status", err)
-	default:
-		v.Status = v.Order.Status
-	}
-	v.Results, err = queryResults(ctx, s.db, s, accession)
+	vs, err := s.OrderViews(ctx, []string{accession})
 	if err != nil {
-		return v, err
+		return store.OrderView{}, err
 	}
-	if !found && len(v.Results) == 0 {
+	v, ok := vs[accession]
+	if !ok {
 		return v, fmt.Errorf("order %s: %w", accession, store.ErrNotFound)
 	}
-	if v.Results == nil {
-		v.Results = []lab.Result{}
-	}
 	return v, nil
+}
+
+// OrderViews reads orders, statuses and results of many accessions with
+// three queries per chunk.
+func (s *DB) OrderViews(ctx context.Context, accessions []string) (map[string]store.OrderView, error) {
+	out := make(map[string]store.OrderView, len(accessions))
+	accessions = dedupe(accessions)
+	for start := 0; start < len(accessions); start += chunkRows {
+		chunk := accessions[start:min(start+chunkRows, len(accessions))]
+		args := make([]any, len(chunk))
+		for i, a := range chunk {
+			args[i] = a
+		}
+		in := `(` + placeholders(1, len(chunk)) + `)`
+		views := map[string]*store.OrderView{}
+		view := func(acc string) *store.OrderView {
+			v, ok := views[acc]
+			if !ok {
+				v = &store.OrderView{Order: lab.Order{AccessionNumber: acc}, Results: []lab.Result{}}
+				views[acc] = v
+			}
+			return v
+		}
+		rows, err := s.db.QueryContext(ctx, s.d.rebind(`SELECT accession, doc, lis_state, lis_detail, lis_at FROM orders WHERE accession IN `+in), args...)
+		err = eachRow(rows, err, func(rows *sql.Rows) error {
+			var acc string
+			var doc []byte
+			var lisAt int64
+			var lis store.LISState
+			if err := rows.Scan(&acc, &doc, &lis.State, &lis.Detail, &lisAt); err != nil {
+				return err
+			}
+			v := view(acc)
+			if err := json.Unmarshal(doc, &v.Order); err != nil {
+				return fmt.Errorf("decode order %s: %w", acc, err)
+			}
+			lis.At = fromMicros(lisAt)
+			v.LIS, v.Status = lis, v.Order.Status
+			return nil
+		})
+		if err != nil {
+			return nil, s.err("orders", err)
+		}
+		rows, err = s.db.QueryContext(ctx, s.d.rebind(`SELECT accession, status, status_at FROM order_status WHERE accession IN `+in), args...)
+		err = eachRow(rows, err, func(rows *sql.Rows) error {
+			var acc, st string
+			var at int64
+			if err := rows.Scan(&acc, &st, &at); err != nil {
+				return err
+			}
+			v := view(acc)
+			v.Status, v.StatusAt = lab.Status(st), fromMicros(at)
+			return nil
+		})
+		if err != nil {
+			return nil, s.err("order status", err)
+		}
+		rows, err = s.db.QueryContext(ctx, s.d.rebind(`SELECT accession, doc FROM results WHERE accession IN `+in+` ORDER BY accession, test_code`), args...)
+		err = eachRow(rows, err, func(rows *sql.Rows) error {
+			var acc string
+			var doc []byte
+			if err := rows.Scan(&acc, &doc); err != nil {
+				return err
+			}
+			var r lab.Result
+			if err := json.Unmarshal(doc, &r); err != nil {
+				return fmt.Errorf("decode result of %s: %w", acc, err)
+			}
+			v := view(acc)
+			v.Results = append(v.Results, r)
+			return nil
+		})
+		if err != nil {
+			return nil, s.err("results", err)
+		}
+		for acc, v := range views {
+			out[acc] = *v
+		}
+	}
+	return out, nil
 }
 
 // CustomerTiers reads the tiers of known customers.

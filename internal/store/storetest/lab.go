@@ -199,3 +199,33 @@ func testLISStateAndTiers(t *testing.T, s store.Store) {
 		t.Fatalf("tiers = %v, %v", tiers, err)
 	}
 }
+
+func testOrderViews(t *testing.T, s store.Store) {
+	c := ctx(t)
+	inTx(t, s, func(tx store.Tx) error {
+		if _, err := tx.UpsertOrders(c, []lab.Order{{AccessionNumber: "V1", Version: 1, CustomerID: "C1", PartnerID: "P", Tests: []lab.OrderTest{{Code: "GLU"}}, OrderedAt: t0, Status: lab.StatusOrdered}}); err != nil {
+			return err
+		}
+		if _, err := tx.ApplyResults(c, []lab.Result{result("GLU", 1, lab.ResultFinal, "5", t0)}); err != nil { // accession A1
+			return err
+		}
+		_, err := tx.ApplyStatus(c, []lab.StatusEvent{{AccessionNumber: "V2", Status: lab.StatusReceived, At: t0}})
+		return err
+	})
+	vs, err := s.OrderViews(c, []string{"V1", "A1", "V2", "none", "V1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(vs) != 3 {
+		t.Fatalf("views = %d, want 3 (unknown accessions absent)", len(vs))
+	}
+	if v := vs["V1"]; v.Order.PartnerID != "P" || v.Status != lab.StatusOrdered || v.LIS.State != "pending" || len(v.Results) != 0 {
+		t.Fatalf("V1 = %+v", v)
+	}
+	if v := vs["A1"]; len(v.Results) != 1 || v.Order.AccessionNumber != "A1" {
+		t.Fatalf("A1 (results only) = %+v", v)
+	}
+	if v := vs["V2"]; v.Status != lab.StatusReceived || !v.StatusAt.Equal(t0) {
+		t.Fatalf("V2 (status only) = %+v", v)
+	}
+}

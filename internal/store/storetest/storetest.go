@@ -43,6 +43,7 @@ func Exercise(t *testing.T, newStore func(t *testing.T) store.Store) {
 		"Destinations":             testDestinations,
 		"UsersAndSessions":         testUsersAndSessions,
 		"Reports":                  testReports,
+		"OrderViews":               testOrderViews,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
